@@ -1,0 +1,1 @@
+"""Sub-commands of the ``sardip`` CLI, one module each (see :mod:`sardip.cli`)."""
