@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sardip.classes import DFC2020_CODES, DFC2020_NAMES, igbp_to_dfc2020
-from sardip.sen12ms import TileError, pair_scene, read_lc_igbp, read_s1, scene_files
+from sardip.sen12ms import TileError, pair_scene, read_lc_igbp, read_s1
 
 COUNT_COLUMNS = [f"n_{name}" for name in DFC2020_NAMES.values()]
 INVENTORY_COLUMNS = [
@@ -46,16 +46,21 @@ def tile_histogram(s1_path: Path, lc_path: Path, tile_size: int | None) -> dict[
     return row
 
 
-def scene_inventory(
-    root: str | Path, season: str, scene: int, holdout: set[str], tile_size: int | None
-) -> pd.DataFrame:
-    """Inventory rows of every tile of one scene; unusable tiles are kept with status ``rejected``."""
-    pairs, misnamed = pair_scene(scene_files(root, season, scene))
+def scene_inventory(files: Sequence[Path], holdout: set[str], tile_size: int | None) -> pd.DataFrame:
+    """Inventory rows of the tiles of one scene's files (see :func:`sardip.sen12ms.scene_files`).
+
+    Unusable tiles are kept with status ``rejected`` and the reason, so one bad file costs one tile.
+    """
+    pairs, misnamed = pair_scene([Path(f) for f in files])
     rows = [
-        {"tile_id": path.stem, "season": season, "scene": scene, "scene_id": f"{season}/s1_{scene}",
-         "status": "rejected", "reason": f"{path}: file name does not follow SEN12MS naming"}
+        {
+            "tile_id": path.stem,
+            "scene_id": f"{path.parent.parent.name}/{path.parent.name}",
+            "status": "rejected",
+            "reason": f"{path}: file name does not follow SEN12MS naming",
+        }
         for path in misnamed
-    ]  # fmt: skip
+    ]
     for ref, (s1, lc) in pairs.items():
         row: dict = {
             "tile_id": ref.tile_id, "season": ref.season, "scene": ref.scene, "patch": ref.patch,
@@ -73,7 +78,7 @@ def scene_inventory(
             row.update(status="rejected", reason=str(err))
         rows.append(row)
     frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
-    for column in ["patch", "n_pixels", "n_nan", "n_valid", *COUNT_COLUMNS]:
+    for column in ["scene", "patch", "n_pixels", "n_nan", "n_valid", *COUNT_COLUMNS]:
         frame[column] = frame[column].fillna(0).astype("int64")
     return frame
 

@@ -81,12 +81,12 @@ def list_scenes(root: str | Path) -> list[tuple[str, int]]:
 
 
 def scene_files(root: str | Path, season: str, scene: int) -> list[Path]:
-    """The s1 and lc tile files of one scene (either folder may be missing)."""
+    """The GeoTIFFs in the s1 and lc folders of one scene (either folder may be missing)."""
     files: list[Path] = []
     for sensor in ("s1", "lc"):
         folder = Path(root) / season / f"{sensor}_{scene}"
         if folder.is_dir():
-            files.extend(sorted(p for p in folder.iterdir() if FILE_RE.match(p.name)))
+            files.extend(sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff")))
     return files
 
 

@@ -1,0 +1,24 @@
+"""sardip: Deep Image Prior anonymisation of amplitude SAR tiles, from SEN12MS tile selection to the report."""
+
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# Defaults from the workflow folder, so `--directory` runs and other working folders find them.
+configfile: Path(workflow.basedir) / "config" / "config.yaml"
+
+
+report: "workflow_report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/select.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.select_tiles.output.selected,

@@ -1,0 +1,57 @@
+"""Config validation, data discovery and the input functions shared by the rule files."""
+
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from sardip import config as sardip_config
+from sardip import demo, sen12ms
+
+sardip_config.validate_config(config, workflow.basedir, validate)
+
+DATA_ROOT = Path(config["data"]["root"])
+HOLDOUT_FILE = sardip_config.resolve_resource(
+    config["data"]["holdout_file"], workflow.basedir
+)
+HOLDOUT = sen12ms.read_holdout(HOLDOUT_FILE)
+
+
+def demo_tiles():
+    return demo.demo_tiles(config["demo"]["patches_per_side"])
+
+
+def scenes():
+    """(season, scene) of every scene: the demo's, or those found under data.root."""
+    if config["data"]["demo"]:
+        return sorted({(t.season, t.scene) for t in demo_tiles()})
+    found = sen12ms.list_scenes(DATA_ROOT)
+    if not found:
+        raise WorkflowError(
+            f"data.root {DATA_ROOT} holds no SEN12MS scene folder (<season>/s1_<N>); "
+            "point data.root at a SEN12MS copy or set data.demo: true"
+        )
+    return found
+
+
+def scene_input_files(wildcards):
+    """The s1 and lc files of one scene, so a new tile in a scene reruns that scene only."""
+    scene = int(wildcards.scene)
+    if config["data"]["demo"]:
+        refs = [
+            t for t in demo_tiles() if (t.season, t.scene) == (wildcards.season, scene)
+        ]
+        return [str(DATA_ROOT / t.relpath(s)) for t in refs for s in ("s1", "lc")]
+    return [str(p) for p in sen12ms.scene_files(DATA_ROOT, wildcards.season, scene)]
+
+
+def scene_split(wildcards):
+    return (
+        "holdout" if f"{wildcards.season}/s1_{wildcards.scene}" in HOLDOUT else "train"
+    )
+
+
+def scene_histograms():
+    return [
+        f"results/selection/scenes/{season}/s1_{scene}.parquet"
+        for season, scene in scenes()
+    ]

@@ -1,0 +1,254 @@
+"""What to hide: the target area S of a tile, from a box, a raster or vector file, or the release's box.
+
+Every function returns ``hidden``, an ``(H, W)`` bool array, True where a pixel is to be hidden (inside
+S). The paper's mask is its complement, ``M = ~hidden`` (1 = known, 0 = hidden). The workflow, the
+CLI and the metrics all go through :func:`make_mask`, which reads one spec string:
+
+- ``box:R0,R1,C0,C1``: rows R0..R1-1, columns C0..C1-1 (0-based, half-open);
+- ``random:SIZE``: a SIZE x SIZE px square at a seeded random place inside the raster;
+- ``release``: the authors' release box (rows 92-155, cols 179-242 of 256 px), scaled to the tile;
+- a raster file (``.tif``, ``.tiff``) on the same grid: 0 = hide (paper's M), or with ``invert``
+  nonzero = hide;
+- a vector file (``.geojson``, ``.json``, ``.gpkg``, ``.shp``) in any CRS (GeoJSON without a CRS is
+  WGS84 lon/lat): every pixel a geometry touches is hidden.
+
+``grow`` then widens the hidden area by N pixels (Euclidean disk), for every kind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import rasterio
+import shapely
+from pyogrio.errors import DataSourceError
+from rasterio.crs import CRS
+from rasterio.errors import RasterioIOError
+from rasterio.features import rasterize
+from rasterio.warp import transform_geom
+from scipy.ndimage import binary_dilation
+from shapely.geometry import mapping, shape
+
+from sardip.geotiff import Grid, RasterError, read_grid
+
+RASTER_SUFFIXES = (".tif", ".tiff")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+#: The authors' release hides rows 92-155 and cols 179-242 (inclusive, 0-based) of every 256 px tile.
+RELEASE_TILE = 256
+RELEASE_ROWS = (92, 156)
+RELEASE_COLS = (179, 243)
+#: One line per spec kind, for CLI help and config schema descriptions.
+SPEC_HELP = (
+    "box:R0,R1,C0,C1 (0-based, half-open) | random:SIZE | release | "
+    "raster .tif/.tiff (0 = hide) | vector .geojson/.json/.gpkg/.shp"
+)
+
+
+class MaskError(ValueError):
+    """A mask that cannot be built or used; the message names the spec or file."""
+
+
+def _shape(shape: tuple[int, ...]) -> tuple[int, int]:
+    height, width = (int(n) for n in shape[-2:])
+    return height, width
+
+
+def box_mask(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """Hide rows ``rows[0]..rows[1]-1`` and columns ``cols[0]..cols[1]-1`` (0-based, half-open).
+
+    ``shape`` is ``(H, W)`` or ``(C, H, W)``. A box overhanging the edge is cut at the edge; one that
+    is empty, negative or entirely outside is refused.
+    """
+    height, width = _shape(shape)
+    (r0, r1), (c0, c1) = rows, cols
+    if min(r0, c0) < 0 or r0 >= r1 or c0 >= c1:
+        raise MaskError(f"box rows {r0}:{r1}, cols {c0}:{c1}: need 0 <= start < end on both axes")
+    if r0 >= height or c0 >= width:
+        raise MaskError(f"box rows {r0}:{r1}, cols {c0}:{c1} lies outside the {height}x{width} px raster")
+    hidden = np.zeros((height, width), dtype=bool)
+    hidden[r0:r1, c0:c1] = True
+    return hidden
+
+
+def random_box(shape: tuple[int, ...], size: int, seed: int) -> np.ndarray:
+    """A ``size`` x ``size`` px square at a place drawn from ``seed``, always fully inside the raster."""
+    height, width = _shape(shape)
+    if not 0 < size <= min(height, width):
+        raise MaskError(f"random box of {size} px does not fit the {height}x{width} px raster")
+    rng = np.random.default_rng(seed)
+    r0 = int(rng.integers(0, height - size + 1))
+    c0 = int(rng.integers(0, width - size + 1))
+    return box_mask((height, width), (r0, r0 + size), (c0, c0 + size))
+
+
+def release_box(shape: tuple[int, ...]) -> np.ndarray:
+    """The box of the authors' release: rows 92-155, cols 179-242 (inclusive, 0-based) of a 256 px tile.
+
+    Other sizes get the box scaled to the same relative place and size, rows by H/256 and columns by
+    W/256 (rounded, at least 1 px): a 64 px tile gets rows 23-38, cols 45-60, a 16 px square.
+    """
+    height, width = _shape(shape)
+
+    def scaled(span: tuple[int, int], n: int) -> tuple[int, int]:
+        start = round(span[0] * n / RELEASE_TILE)
+        size = max(1, round((span[1] - span[0]) * n / RELEASE_TILE))
+        start = min(start, n - size)
+        return start, start + size
+
+    return box_mask((height, width), scaled(RELEASE_ROWS, height), scaled(RELEASE_COLS, width))
+
+
+def mask_from_raster(path: str | Path, grid: Grid, invert: bool = False) -> np.ndarray:
+    """Hidden area from band 1 of a raster on ``grid``: 0 = hide (the paper's M, as :func:`write_mask` writes).
+
+    ``invert=True`` reads files that mark the target instead: nonzero = hide (NaN never hides).
+    """
+    path = Path(path)
+    try:
+        mask_grid = read_grid(path)
+    except RasterError as err:
+        raise MaskError(f"mask {err}") from None
+    why = grid.difference(mask_grid)
+    if why is not None:
+        raise MaskError(f"mask {path} is not on the raster's grid: {why}")
+    try:
+        with rasterio.open(path) as src:
+            if src.count != 1:
+                raise MaskError(f"mask {path} has {src.count} bands, expected 1")
+            values = src.read(1)
+    except RasterioIOError as err:
+        raise MaskError(f"mask {path}: pixels cannot be decoded ({err})") from None
+    if invert:
+        return (values != 0) & ~np.isnan(values) if values.dtype.kind == "f" else values != 0
+    return values == 0
+
+
+def _vector_crs(path: Path, crs: str | None) -> CRS:
+    if crs:
+        return CRS.from_user_input(crs)
+    if path.suffix.lower() in (".geojson", ".json"):
+        return CRS.from_epsg(4326)
+    raise MaskError(f"mask {path} has no CRS (for a Shapefile, add its .prj)")
+
+
+def mask_from_vector(path: str | Path, grid: Grid, grow: int = 0) -> np.ndarray:
+    """Hidden area from the geometries of a GeoJSON, GeoPackage or Shapefile (every layer).
+
+    Geometries in any CRS are reprojected to the raster's; GeoJSON without a CRS is WGS84 lon/lat
+    (RFC 7946). Rasterising marks every pixel a geometry touches (``all_touched``), so a target
+    thinner than a pixel is still covered; lines and points work the same way. ``grow`` then widens
+    the area by that many pixels (see :func:`grow_mask`). Geometries entirely off the raster are refused.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MaskError(f"mask {path} does not exist")
+    if grid.crs is None:
+        raise MaskError(f"mask {path}: the raster has no CRS to place vector geometries on")
+    try:
+        layers = [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type is not None]
+        reads = [pyogrio.raw.read(path, layer=layer, read_geometry=True) for layer in layers]
+    except DataSourceError as err:
+        raise MaskError(f"mask {path}: not a readable vector file ({err})") from None
+    shapes = []
+    for meta, _fids, wkb, _fields in reads:
+        src_crs = _vector_crs(path, meta.get("crs"))
+        for geom in shapely.from_wkb([g for g in wkb if g is not None]):
+            if not geom.is_empty:
+                shapes.append(transform_geom(src_crs, grid.crs, mapping(geom)))
+    if not shapes:
+        raise MaskError(f"mask {path} holds no geometry")
+    left, bottom, right, top = grid.bounds
+    box = shapely.box(left, bottom, right, top)
+    if not any(shape(s).intersects(box) for s in shapes):
+        raise MaskError(f"mask {path}: every geometry lies outside the raster (bounds {grid.bounds})")
+    burnt = rasterize(
+        ((s, 1) for s in shapes), out_shape=grid.shape, transform=grid.transform, fill=0, all_touched=True
+    )
+    return grow_mask(burnt.astype(bool), grow)
+
+
+def grow_mask(hidden: np.ndarray, grow: int) -> np.ndarray:
+    """Widen the hidden area by ``grow`` px: every pixel within Euclidean distance ``grow`` of it (a disk)."""
+    if grow < 0:
+        raise MaskError(f"grow={grow}: must be >= 0 px")
+    if grow == 0:
+        return hidden
+    y, x = np.ogrid[-grow : grow + 1, -grow : grow + 1]
+    return binary_dilation(hidden, structure=x * x + y * y <= grow * grow)
+
+
+def _parse_box(spec: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    try:
+        r0, r1, c0, c1 = (int(v) for v in spec.split(":", 1)[1].split(","))
+    except ValueError:
+        raise MaskError(f"mask spec {spec!r}: expected box:R0,R1,C0,C1 with four integers") from None
+    return (r0, r1), (c0, c1)
+
+
+def make_mask(spec: str, grid: Grid, *, invert: bool = False, grow: int = 0, seed: int = 0) -> np.ndarray:
+    """Hidden area ``(H, W)`` bool for a spec string (see the module docstring), checked by :func:`check_mask`.
+
+    ``invert`` applies to raster files only; ``seed`` to ``random:`` only; ``grow`` (px) to every kind.
+    """
+    spec = spec.strip()
+    kind = spec.split(":", 1)[0]
+    suffix = Path(spec).suffix.lower()
+    if invert and suffix not in RASTER_SUFFIXES:
+        raise MaskError(f"mask spec {spec!r}: invert applies only to raster mask files")
+    if kind == "box":
+        rows, cols = _parse_box(spec)
+        hidden = grow_mask(box_mask(grid.shape, rows, cols), grow)
+    elif kind == "random":
+        try:
+            size = int(spec.split(":", 1)[1])
+        except (IndexError, ValueError):
+            raise MaskError(f"mask spec {spec!r}: expected random:SIZE with SIZE in px") from None
+        hidden = grow_mask(random_box(grid.shape, size, seed), grow)
+    elif spec == "release":
+        hidden = grow_mask(release_box(grid.shape), grow)
+    elif suffix in RASTER_SUFFIXES:
+        hidden = grow_mask(mask_from_raster(spec, grid, invert=invert), grow)
+    elif suffix in VECTOR_SUFFIXES:
+        hidden = mask_from_vector(spec, grid, grow=grow)
+    else:
+        raise MaskError(f"mask spec {spec!r}: not one of {SPEC_HELP}")
+    check_mask(hidden, spec, grid)
+    return hidden
+
+
+def check_mask(hidden: np.ndarray, source: str, grid: Grid | None = None) -> None:
+    """Refuse a mask that cannot anonymise anything or leaves nothing to fit.
+
+    Raises :class:`MaskError` naming ``source`` when ``hidden`` is not a 2-D bool array, does not
+    match ``grid`` (when given), hides no pixel (empty, or entirely outside the raster) or hides
+    every pixel (the network would have nothing to fit).
+    """
+    hidden = np.asarray(hidden)
+    if hidden.ndim != 2 or hidden.dtype != bool:
+        raise MaskError(f"mask {source}: expected a 2-D bool array, got {hidden.dtype} of shape {hidden.shape}")
+    if grid is not None and hidden.shape != grid.shape:
+        raise MaskError(f"mask {source}: shape {hidden.shape} does not match the raster's {grid.shape}")
+    if not hidden.any():
+        raise MaskError(f"mask {source} hides no pixel (empty, or entirely outside the raster)")
+    if hidden.all():
+        raise MaskError(f"mask {source} hides every pixel: nothing is left to fit")
+
+
+def hidden_fraction(hidden: np.ndarray) -> float:
+    """Share of hidden pixels, 0..1."""
+    return float(np.mean(hidden))
+
+
+def describe_mask(spec: str, invert: bool = False, grow: int = 0, seed: int | None = None) -> str:
+    """One line saying how a mask was made, for provenance tags and logs."""
+    parts = [spec.strip()]
+    if spec.strip().startswith("random:") and seed is not None:
+        parts.append(f"seed {seed}")
+    if invert:
+        parts.append("inverted (nonzero = hide)")
+    if grow:
+        parts.append(f"grown by {grow} px (disk)")
+    return "; ".join(parts)

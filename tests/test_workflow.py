@@ -1,0 +1,84 @@
+"""Snakemake on tiny generated data, and the checks that keep the workflow tidy (lint, format)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO, run_snakemake
+
+from sardip.classes import PAPER_CLASSES
+
+TINY = str(REPO / "tests" / "config" / "tiny.yaml")
+pytestmark = pytest.mark.workflow
+
+
+def test_selection_on_tiny_demo_data(tmp_path):
+    run_snakemake(tmp_path, "results/selection/selected.tsv", "--cores", "2", "--configfile", TINY)
+    selected = pd.read_csv(tmp_path / "results/selection/selected.tsv", sep="\t")
+    assert sorted(selected["class"]) == sorted(PAPER_CLASSES)
+    assert (selected["purity"] >= 0.9).all() and (selected["split"] == "train").all()
+    inventory = pd.read_parquet(tmp_path / "results/selection/inventory.parquet")
+    assert inventory["scene_id"].nunique() == 23 and (inventory["status"] == "ok").all()
+    assert (tmp_path / "logs/selection/select_tiles.log").read_text().count("selected 7 tiles") == 1
+    assert list((tmp_path / "benchmarks/selection/scenes").rglob("*.tsv"))
+
+
+def test_dry_run_plans_the_dag(tmp_path):
+    result = run_snakemake(tmp_path, "-n", "--configfile", TINY)
+    assert "scene_histogram" in result.stdout and "select_tiles" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [("not_a_key=1", "not_a_key"), ("selection={'purity': 'high'}", "selection.purity"),
+     ("data={'tile_size': 8}", "data.tile_size"), ("selection={'classes': ['Jungle']}", "selection.classes.0")],
+)  # fmt: skip
+def test_config_errors_stop_before_any_job_naming_the_key(tmp_path, override, named):
+    result = run_snakemake(tmp_path, "-n", "--config", override, check=False)
+    assert result.returncode != 0
+    assert named in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def data_config(path: Path, root: Path | str, tile_size: int = 256) -> str:
+    path.write_text(yaml.safe_dump({"data": {"root": str(root), "demo": False, "tile_size": tile_size}}))
+    return str(path)
+
+
+def test_missing_data_root_is_named(tmp_path):
+    config = data_config(tmp_path / "c.yaml", "no/such/root")
+    result = run_snakemake(tmp_path, "-n", "--configfile", config, check=False)
+    assert result.returncode != 0 and "no/such/root" in result.stdout + result.stderr
+
+
+def test_empty_data_root_is_named(tmp_path):
+    (tmp_path / "empty").mkdir()
+    config = data_config(tmp_path / "c.yaml", "empty")
+    result = run_snakemake(tmp_path, "-n", "--configfile", config, check=False)
+    assert result.returncode != 0 and "holds no SEN12MS scene folder" in result.stdout + result.stderr
+
+
+def test_real_sen12ms_root_is_read(real_tree, tmp_path):
+    work = tmp_path / "work"
+    config = data_config(tmp_path / "c.yaml", real_tree)
+    run_snakemake(work, "results/selection/selected.tsv", "--cores", "1", "--configfile", config)
+    inventory = pd.read_parquet(work / "results/selection/inventory.parquet")
+    assert inventory["tile_id"].tolist() == ["ROIs1158_spring_1_p30"] and inventory["purity"].item() < 0.9
+    assert pd.read_csv(work / "results/selection/selected.tsv", sep="\t").empty
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    result = run_snakemake(tmp_path, "--lint", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_snakefmt_and_ruff_are_clean():
+    bindir = Path(sys.executable).parent
+    snakefiles = [str(REPO / "Snakefile"), str(REPO / "rules")]
+    subprocess.run([str(bindir / "snakefmt"), "--check", *snakefiles], check=True, capture_output=True)
+    ruff = subprocess.run([str(bindir / "ruff"), "check", str(REPO)], capture_output=True, text=True)
+    assert ruff.returncode == 0, ruff.stdout
