@@ -16,9 +16,22 @@ report: "workflow_report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/select.smk"
+include: "rules/inpaint.smk"
+include: "rules/filter.smk"
+include: "rules/metrics.smk"
+include: "rules/classify.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.select_tiles.output.selected,
+        rules.select_tiles.output.summary,
+        rules.inventory.output.rejected,
+        rules.convergence_filter.output.dropped,
+        rules.metrics_table.output.per_class,
+        rules.fig_scores.output,
+        rules.fig_examples.output,
+        rules.fig_progress.output,
+        rules.fig_accuracy.output,
+        expand(rules.fig_confusion.output, model=config["classify"]["models"]),

@@ -1,11 +1,14 @@
 """Config validation, data discovery and the input functions shared by the rule files."""
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from sardip import config as sardip_config
 from sardip import demo, sen12ms
+from sardip.io import read_table
 
 sardip_config.validate_config(config, workflow.basedir, validate)
 
@@ -55,3 +58,34 @@ def scene_histograms():
         f"results/selection/scenes/{season}/s1_{scene}.parquet"
         for season, scene in scenes()
     ]
+
+
+@lru_cache(maxsize=4)
+def _selection_table(path, mtime):
+    return read_table(path).set_index("tile_id")
+
+
+def selected():
+    """The selection table (once the select_tiles checkpoint has run), indexed by tile id.
+
+    Cached on the file's mtime: input functions call this once per job, thousands of times at paper scale.
+    """
+    path = checkpoints.select_tiles.get().output.selected
+    return _selection_table(path, os.path.getmtime(path))
+
+
+def selected_tiles():
+    return selected().index.tolist()
+
+
+def tile_s1(wildcards):
+    return selected().loc[wildcards.tile, "s1_path"]
+
+
+def tile_class(wildcards):
+    return selected().loc[wildcards.tile, "class"]
+
+
+def per_tile(pattern):
+    """Input function expanding ``pattern`` over the selected tiles."""
+    return lambda wildcards: expand(pattern, tile=selected_tiles())

@@ -140,19 +140,62 @@ class DemoScene:
     landscape: str
 
 
-#: Three scenes per paper class (one to inpaint, others to train the classifiers on), two mixed
+#: Five scenes per paper class (those holding selected tiles are inpainted, the others train and
+#: validate the classifiers, which never see a scene with a test tile), two mixed
 #: scenes with classes outside the paper's seven. ROIs1158_spring/s1_63 and ROIs1970_fall/s1_39
 #: are on the real SEN12MS hold-out list.
 DEMO_SCENES: tuple[DemoScene, ...] = tuple(
     DemoScene(season, scene, landscape)
     for landscape, placements in {
-        "forest": [("ROIs1158_spring", 2), ("ROIs1868_summer", 5), ("ROIs2017_winter", 8)],
-        "croplands": [("ROIs1158_spring", 11), ("ROIs1970_fall", 12), ("ROIs1868_summer", 13)],
-        "urban": [("ROIs1868_summer", 21), ("ROIs1970_fall", 22), ("ROIs2017_winter", 23)],
-        "water": [("ROIs1970_fall", 31), ("ROIs1158_spring", 33), ("ROIs1868_summer", 34)],
-        "grassland": [("ROIs2017_winter", 41), ("ROIs1158_spring", 42), ("ROIs1970_fall", 44)],
-        "shrubland": [("ROIs1158_spring", 51), ("ROIs1868_summer", 52), ("ROIs2017_winter", 53)],
-        "barren": [("ROIs1868_summer", 61), ("ROIs2017_winter", 62), ("ROIs1970_fall", 66)],
+        "forest": [
+            ("ROIs1158_spring", 2),
+            ("ROIs1868_summer", 5),
+            ("ROIs2017_winter", 8),
+            ("ROIs1970_fall", 3),
+            ("ROIs1158_spring", 4),
+        ],
+        "croplands": [
+            ("ROIs1158_spring", 11),
+            ("ROIs1970_fall", 12),
+            ("ROIs1868_summer", 13),
+            ("ROIs2017_winter", 14),
+            ("ROIs1868_summer", 16),
+        ],
+        "urban": [
+            ("ROIs1868_summer", 21),
+            ("ROIs1970_fall", 22),
+            ("ROIs2017_winter", 23),
+            ("ROIs1158_spring", 24),
+            ("ROIs1970_fall", 25),
+        ],
+        "water": [
+            ("ROIs1970_fall", 31),
+            ("ROIs1158_spring", 33),
+            ("ROIs1868_summer", 34),
+            ("ROIs2017_winter", 36),
+            ("ROIs1970_fall", 37),
+        ],
+        "grassland": [
+            ("ROIs2017_winter", 41),
+            ("ROIs1158_spring", 42),
+            ("ROIs1970_fall", 44),
+            ("ROIs1868_summer", 45),
+            ("ROIs2017_winter", 46),
+        ],
+        "shrubland": [
+            ("ROIs1158_spring", 51),
+            ("ROIs1868_summer", 52),
+            ("ROIs2017_winter", 53),
+            ("ROIs1970_fall", 54),
+            ("ROIs1158_spring", 55),
+        ],
+        "barren": [
+            ("ROIs1868_summer", 61),
+            ("ROIs2017_winter", 62),
+            ("ROIs1970_fall", 66),
+            ("ROIs1158_spring", 67),
+            ("ROIs1868_summer", 68),
+        ],
         "wetland_savanna": [("ROIs1158_spring", 63)],
         "forest_fields": [("ROIs1970_fall", 39)],
     }.items()

@@ -10,6 +10,7 @@ import yaml
 from conftest import REPO, run_snakemake
 
 from sardip.classes import PAPER_CLASSES
+from sardip.demo import DEMO_SCENES
 
 TINY = str(REPO / "tests" / "config" / "tiny.yaml")
 pytestmark = pytest.mark.workflow
@@ -21,7 +22,7 @@ def test_selection_on_tiny_demo_data(tmp_path):
     assert sorted(selected["class"]) == sorted(PAPER_CLASSES)
     assert (selected["purity"] >= 0.9).all() and (selected["split"] == "train").all()
     inventory = pd.read_parquet(tmp_path / "results/selection/inventory.parquet")
-    assert inventory["scene_id"].nunique() == 23 and (inventory["status"] == "ok").all()
+    assert inventory["scene_id"].nunique() == len(DEMO_SCENES) and (inventory["status"] == "ok").all()
     assert (tmp_path / "logs/selection/select_tiles.log").read_text().count("selected 7 tiles") == 1
     assert list((tmp_path / "benchmarks/selection/scenes").rglob("*.tsv"))
 

@@ -1,0 +1,43 @@
+"""DIP inpainting: one job per selected tile, each claiming a GPU slot (or running on the CPU).
+
+Per-tile params only (the tile's class, never the tile list), so adding tiles never reruns finished ones.
+"""
+
+SNAPSHOTS = sorted(set(config["inpaint"]["snapshots"]))
+# Settings that change a result: params, so a change reruns the tiles. Operational settings
+# (device, threads, report and checkpoint intervals) reach the script through the config instead,
+# so changing them never reruns finished tiles.
+FIT_KEYS = ("preset", "iterations", "seed", "mask", "grow", "snapshots")
+
+
+rule inpaint_tile:
+    input:
+        s1=tile_s1,
+    output:
+        inpainted="results/dip/{tile}/inpainted.tif",
+        raw="results/dip/{tile}/raw.tif",
+        mask="results/dip/{tile}/mask.tif",
+        trajectory="results/dip/{tile}/trajectory.tsv",
+        snapshots=expand(
+            "results/dip/{{tile}}/snapshots/iter_{it:06d}.tif", it=SNAPSHOTS
+        ),
+    log:
+        "logs/dip/{tile}.log",
+    benchmark:
+        "benchmarks/dip/{tile}.tsv"
+    group:
+        "dip"
+    conda:
+        "../envs/sardip.yaml"
+    threads: config["inpaint"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["inpaint"]["mem_mb"],
+        runtime=config["inpaint"]["runtime"],
+    params:
+        land_cover=tile_class,
+        fit={k: config["inpaint"][k] for k in FIT_KEYS},
+    message:
+        "DIP inpainting of {wildcards.tile} ({params.land_cover}), {params.fit[iterations]} iterations"
+    script:
+        "../scripts/inpaint_tile.py"

@@ -1,0 +1,160 @@
+"""The convergence filter: which inpainted tiles count as "did not converge" and leave the dataset.
+
+The paper drops 28 of 2800 tiles (2800 -> 2772) whose DIP "did not converge" without saying how. Here
+the rule is explicit and configurable (:class:`ConvergenceCriteria`). A tile is dropped when any of
+these holds; its ``reason`` lists every one that does, joined by ``;``:
+
+``nonfinite``
+    The result has NaN or infinite values inside the hidden area, or the final logged loss is not
+    finite: the network blew up and the hole holds no image.
+``ssim_known``
+    The final SSIM on the known pixels (the trajectory's last ``ssim_known``, as the engine logs it)
+    is below ``min_ssim_known``, or not finite: the network did not even reproduce what it was fitted to.
+``loss_outlier``
+    The final loss is far above the tile's class peers: robust z-score
+    ``z = (L - median) / (1.4826 MAD)`` over the class's final losses above ``max_loss_z``
+    (Iglewicz and Hoaglin's 3.5 by default). Judged only when the class has at least
+    ``min_class_tiles`` tiles and a nonzero MAD, since a median of a few tiles says nothing.
+``loss_stalled``
+    The loss stopped improving, so the run ended somewhere other than where it was heading:
+    with ``L0`` the first logged loss, ``Lbest`` the lowest and ``Lend`` the last, the run fails when
+    it never improved (``Lbest >= L0``) or when ``Lend - Lbest > max_rebound * (L0 - Lbest)``, i.e. it
+    gave back more than that share of its total improvement by the end (the sudden loss jumps Adam
+    produces on DIP). Scale-free, so it also holds for negative losses such as -SSIM.
+
+Trajectories are the engine's TSV files with columns ``iteration, loss, ssim_known, lr, seconds``,
+one row every K iterations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sardip.geotiff import read_raster
+from sardip.io import read_table
+
+#: Columns of a trajectory TSV.
+TRAJECTORY_COLUMNS: tuple[str, ...] = ("iteration", "loss", "ssim_known", "lr", "seconds")
+#: Criterion names, in the order ``reason`` lists them.
+REASONS: tuple[str, ...] = ("nonfinite", "ssim_known", "loss_outlier", "loss_stalled")
+#: Scale factor that makes the MAD a consistent estimator of a normal standard deviation.
+MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class ConvergenceCriteria:
+    """Thresholds of the convergence filter (see the module docstring for each rule).
+
+    ``min_ssim_known``: lowest acceptable final SSIM on known pixels (0..1).
+    ``max_loss_z``: highest acceptable robust z-score of the final loss within the class.
+    ``min_class_tiles``: classes with fewer tiles skip the ``loss_outlier`` test.
+    ``max_rebound``: largest share (0..1) of the run's total loss improvement it may give back by the end.
+    """
+
+    min_ssim_known: float = 0.6
+    max_loss_z: float = 3.5
+    min_class_tiles: int = 10
+    max_rebound: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_ssim_known <= 1:
+            raise ValueError(f"min_ssim_known={self.min_ssim_known}: must lie in [0, 1]")
+        if self.max_loss_z <= 0:
+            raise ValueError(f"max_loss_z={self.max_loss_z}: must be > 0")
+        if self.min_class_tiles < 3:
+            raise ValueError(f"min_class_tiles={self.min_class_tiles}: a median of fewer than 3 tiles says nothing")
+        if not 0 <= self.max_rebound <= 1:
+            raise ValueError(f"max_rebound={self.max_rebound}: must lie in [0, 1]")
+
+    def as_dict(self) -> dict[str, float]:
+        """The thresholds, for provenance records."""
+        return asdict(self)
+
+
+def read_trajectory(path: str | Path) -> pd.DataFrame:
+    """Read a trajectory TSV, sorted by iteration; ``ValueError`` naming the file if columns or rows are missing."""
+    frame = read_table(path)
+    missing = [c for c in TRAJECTORY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: trajectory lacks columns {missing}")
+    if frame.empty:
+        raise ValueError(f"{path}: trajectory has no rows")
+    return frame.sort_values("iteration", ignore_index=True)
+
+
+def trajectory_summary(trajectory: pd.DataFrame) -> dict[str, float]:
+    """First, best and final loss, final ``ssim_known`` and last iteration of one trajectory."""
+    loss = trajectory["loss"].to_numpy(dtype=float)
+    finite = loss[np.isfinite(loss)]
+    return {
+        "iterations": float(trajectory["iteration"].iloc[-1]),
+        "first_loss": float(loss[0]),
+        "best_loss": float(finite.min()) if finite.size else float("nan"),
+        "final_loss": float(loss[-1]),
+        "final_ssim_known": float(trajectory["ssim_known"].iloc[-1]),
+    }
+
+
+def _robust_z(values: pd.Series, criteria: ConvergenceCriteria) -> pd.Series:
+    """``(x - median) / (1.4826 MAD)`` within one class; NaN when the class is too small or has MAD 0."""
+    finite = values[np.isfinite(values)]
+    if len(finite) < criteria.min_class_tiles:
+        return pd.Series(np.nan, index=values.index)
+    median = finite.median()
+    mad = (finite - median).abs().median()
+    if mad == 0:
+        return pd.Series(np.nan, index=values.index)
+    return (values - median) / (MAD_TO_SIGMA * mad)
+
+
+def filter_tiles(tiles: pd.DataFrame, criteria: ConvergenceCriteria | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split tiles into (kept, dropped) by the convergence criteria.
+
+    ``tiles`` has one row per tile with columns ``tile_id``, ``land_cover``, ``trajectory`` (path of the
+    engine's TSV) and ``nonfinite`` (bool: the result holds non-finite values inside the hidden area);
+    other columns are carried through. Both outputs add the :func:`trajectory_summary` fields and
+    ``loss_z`` (NaN where not judged); ``dropped`` also has ``reason``, every failed criterion of
+    :data:`REASONS` joined by ``;``.
+    """
+    criteria = criteria or ConvergenceCriteria()
+    required = ["tile_id", "land_cover", "trajectory", "nonfinite"]
+    missing = [c for c in required if c not in tiles.columns]
+    if missing:
+        raise ValueError(f"tile table lacks columns {missing}")
+    summaries = pd.DataFrame([trajectory_summary(read_trajectory(p)) for p in tiles["trajectory"]], index=tiles.index)
+    table = pd.concat([tiles, summaries], axis=1)
+    table["loss_z"] = table.groupby("land_cover", group_keys=False)["final_loss"].apply(
+        lambda s: _robust_z(s, criteria)
+    )
+    gain = table["first_loss"] - table["best_loss"]
+    rebound = table["final_loss"] - table["best_loss"]
+    failed = {
+        "nonfinite": table["nonfinite"].astype(bool) | ~np.isfinite(table["final_loss"]),
+        "ssim_known": ~(table["final_ssim_known"] >= criteria.min_ssim_known),
+        "loss_outlier": table["loss_z"] > criteria.max_loss_z,
+        "loss_stalled": ~(gain > 0) | (rebound > criteria.max_rebound * gain),
+    }
+    reason = pd.Series("", index=table.index)
+    for name in REASONS:
+        reason = reason.where(~failed[name], reason + ";" + name)
+    reason = reason.str.lstrip(";")
+    drop = reason != ""
+    kept = table[~drop].reset_index(drop=True)
+    dropped = table[drop].assign(reason=reason[drop]).reset_index(drop=True)
+    return kept, dropped
+
+
+def nonfinite_in_hole(original: str | Path, network: str | Path, mask: str | Path) -> bool:
+    """Whether the network output is NaN or infinite on a hidden pixel whose original value is valid.
+
+    ``mask`` uses the paper's convention (0 = hidden); nodata pixels of the original are NaN in the
+    output by design and do not count.
+    """
+    hidden = read_raster(mask).data[0] == 0
+    valid = np.isfinite(read_raster(original).data).all(axis=0)
+    output = read_raster(network).data
+    return bool((~np.isfinite(output[:, hidden & valid])).any())

@@ -1,0 +1,23 @@
+"""Classify the kept tiles, original and inpainted, and tabulate accuracy and confusion (rule evaluate_classifier)."""
+
+import torch
+
+from sardip.classify.evaluate import evaluate_from_tables, write_confusion
+from sardip.gpu import claim_device
+from sardip.io import read_table, write_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+inputs, out = snakemake.input, snakemake.output
+selected = read_table(inputs.selected)  # sorted by tile id, the order of the per-tile inputs
+selected["inpainted_path"] = list(inputs.inpainted)
+kept = set(read_table(inputs.kept)["tile_id"])
+test = selected[selected["tile_id"].isin(kept)].rename(columns={"s1_path": "original_path"})
+with claim_device(snakemake.config["classify"]["device"]) as claim:
+    predictions, accuracy, original, inpainted = evaluate_from_tables(inputs.checkpoint, test, claim.device)
+logger.info("accuracy per class (%%):\n%s", accuracy.to_string(index=False))
+write_table(predictions, out.predictions)
+write_table(accuracy, out.accuracy)
+write_confusion(original, out.confusion_original)
+write_confusion(inpainted, out.confusion_inpainted)

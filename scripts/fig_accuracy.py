@@ -1,0 +1,13 @@
+"""Figures 20-21: accuracy per class and model, original against inpainted (rule fig_accuracy)."""
+
+from sardip.classify.models import model_label
+from sardip.figures import fig20_accuracy
+from sardip.io import read_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+tables = {
+    model_label(model): read_table(path)
+    for model, path in zip(snakemake.params.models, snakemake.input.accuracy, strict=True)
+}
+logger.info("wrote %s", fig20_accuracy(tables, snakemake.output.figure))

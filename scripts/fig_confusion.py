@@ -1,0 +1,12 @@
+"""Figures 22-23: confusion matrices of one model, originals beside inpainted tiles (rule fig_confusion)."""
+
+from sardip.classify.evaluate import read_confusion
+from sardip.classify.models import model_label
+from sardip.figures import fig22_confusion
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+original, inpainted = read_confusion(snakemake.input.original), read_confusion(snakemake.input.inpainted)
+logger.info(
+    "wrote %s", fig22_confusion(original, inpainted, model_label(snakemake.wildcards.model), snakemake.output.figure)
+)

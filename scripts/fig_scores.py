@@ -1,0 +1,14 @@
+"""Figures 14, 15-17 and 18 from the per-tile metrics (rule fig_scores)."""
+
+from sardip.figures import fig14_ssim, fig15_enl, fig18_epi
+from sardip.io import read_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+per_tile = read_table(snakemake.input.per_tile)
+for draw, out in (
+    (fig14_ssim, snakemake.output.ssim),
+    (fig15_enl, snakemake.output.enl),
+    (fig18_epi, snakemake.output.epi),
+):
+    logger.info("wrote %s", draw(per_tile, out))

@@ -1,0 +1,118 @@
+"""``sardip inpaint``: real OPERA and SEN12MS rasters in, anonymised GeoTIFF out; bad input, no output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import torch
+from rasterio.transform import from_origin
+
+from sardip.cli import main
+from sardip.dip.presets import get_preset
+from sardip.inpaint import inpaint_file
+
+torch.set_num_threads(1)
+DATA = Path(__file__).resolve().parent / "data"
+REAL_S1 = DATA / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
+OPERA = DATA / "opera_rtc" / "2021-11-19"
+
+
+def _opera() -> list[str]:
+    return [str(next(OPERA.glob("*_VV.tif"))), str(next(OPERA.glob("*_VH.tif")))]
+
+
+def test_opera_linear_pair_through_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "anon.tif"
+    argv = [*_opera(), "--mask", "box:30,62,40,72", "-o", str(out), "--preset", "paper", "--land-cover", "Urban"]
+    argv += ["--iterations", "12", "--report-every", "4", "--raw-out", "--mask-out", "--trajectory"]
+    argv += ["--snapshots", "0,8", "--checkpoint", "--checkpoint-every", "4"]
+    assert main(["inpaint", *argv]) == 0
+    assert "hidden fraction: 0.1024" in capsys.readouterr().out
+    with rasterio.open(_opera()[0]) as vv, rasterio.open(_opera()[1]) as vh, rasterio.open(out) as dst:
+        original = np.stack([vv.read(1), vh.read(1)])
+        result = dst.read()
+        assert (dst.crs, dst.transform, dst.count, dst.dtypes[0]) == (vv.crs, vv.transform, 2, vv.dtypes[0])
+        assert dst.descriptions == ("VV", "VH")
+        assert np.isnan(dst.nodata) and np.isnan(vv.nodata)
+        tags = dst.tags()
+    hidden = np.zeros((100, 100), bool)
+    hidden[30:62, 40:72] = True
+    outside = original[:, ~hidden]
+    np.testing.assert_array_equal(result[:, ~hidden].view(np.uint32), outside.view(np.uint32))  # NaN included
+    inside, src_inside = result[:, hidden], original[:, hidden]
+    assert np.array_equal(np.isnan(inside), np.isnan(src_inside))
+    valid = inside[np.isfinite(inside)]
+    assert (valid > 0).all() and 1e-5 < np.median(valid) < 10  # linear power, not dB
+    assert not np.array_equal(inside, src_inside)
+    params = json.loads(tags["preset_params"])
+    assert tags["method"] == "dip" and tags["preset"] == "paper" and tags["units"] == "linear"
+    assert params["activation"] == "relu" and tags["config_hash"] == get_preset("paper", "Urban").config_hash()
+    assert tags["iterations"] == "12" and tags["seed"] == "0" and "box:30,62,40,72" in tags["mask"]
+    table = pd.read_csv(tmp_path / "anon_trajectory.tsv", sep="\t")
+    assert list(table.columns) == ["iteration", "loss", "ssim_known", "lr", "seconds"]
+    assert table["iteration"].tolist() == [4, 8, 12]
+    with rasterio.open(tmp_path / "anon_mask.tif") as mask:
+        np.testing.assert_array_equal(mask.read(1), (~hidden).astype(np.uint8))
+    with rasterio.open(tmp_path / "anon_raw.tif") as raw:
+        np.testing.assert_array_equal(raw.read()[:, hidden], result[:, hidden])
+    assert sorted(p.name for p in (tmp_path / "anon_snapshots").iterdir()) == ["iter_000000.tif", "iter_000008.tif"]
+    assert not (tmp_path / "anon.ckpt").exists()
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_sen12ms_db_tile_file_api(tmp_path: Path) -> None:
+    out = tmp_path / "p30.tif"
+    summary = inpaint_file(
+        REAL_S1, "release", out, preset="authors-release", iterations=3, device="cpu", report_every=3
+    )
+    assert summary.hidden_fraction == pytest.approx(64 * 64 / 256**2)
+    with rasterio.open(REAL_S1) as src, rasterio.open(out) as dst:
+        a, b = src.read(), dst.read()
+        assert dst.profile["dtype"] == src.profile["dtype"] and dst.tags()["units"] == "db"
+    hidden = np.zeros((256, 256), bool)
+    hidden[92:156, 179:243] = True
+    np.testing.assert_array_equal(a[:, ~hidden], b[:, ~hidden])
+    assert np.isfinite(b).all() and not np.array_equal(a[:, hidden], b[:, hidden])
+
+
+def _all_nan(path: Path) -> str:
+    profile = {"driver": "GTiff", "width": 40, "height": 40, "count": 1, "dtype": "float32", "nodata": np.nan}
+    profile |= {"crs": "EPSG:32611", "transform": from_origin(500000, 4000000, 30, 30)}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.full((1, 40, 40), np.nan, np.float32))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("not_raster", "not_raster.txt"),
+        ("mismatch", ""),
+        ("all_nan", "nodata"),
+        ("bad_mask", "box:1,2"),
+        ("unknown_preset", "authors-release"),
+        ("no_class", "land-cover"),
+    ],
+)
+def test_bad_input_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixture, case: str, message: str) -> None:
+    text = tmp_path / "not_raster.txt"
+    text.write_text("hello")
+    inputs = {
+        "not_raster": [str(text)],
+        "mismatch": [str(REAL_S1), _opera()[0]],
+        "all_nan": [_all_nan(tmp_path / "nan.tif")],
+    }.get(case, [str(REAL_S1)])
+    mask = "box:1,2" if case == "bad_mask" else "release"
+    preset = {"unknown_preset": ["--preset", "fancy"], "no_class": ["--preset", "paper"]}.get(
+        case, ["--preset", "authors-release"]
+    )
+    out = tmp_path / "out.tif"
+    code = main(["inpaint", *inputs, "--mask", mask, "-o", str(out), *preset, "--iterations", "2", "--trajectory"])
+    err = capsys.readouterr().err
+    assert code == 2 and "error" in err and message in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in {"not_raster.txt", "nan.tif"}) == []
