@@ -89,3 +89,10 @@ def tile_class(wildcards):
 def per_tile(pattern):
     """Input function expanding ``pattern`` over the selected tiles."""
     return lambda wildcards: expand(pattern, tile=selected_tiles())
+
+
+def progress_tile():
+    """First selected tile of report.progress_class (or of any class when that one has none), for Fig. 4."""
+    table = selected()
+    chosen = table[table["class"] == config["report"]["progress_class"]]
+    return (chosen if len(chosen) else table).index[0]

@@ -1,13 +1,6 @@
 """The paper's figures (Figs. 4, 12-13, 14, 15-17, 18), each wrapped in report() for `snakemake --report`."""
 
 
-def progress_tile():
-    """First selected tile of report.progress_class (or of any class when that one has none)."""
-    table = selected()
-    chosen = table[table["class"] == config["report"]["progress_class"]]
-    return (chosen if len(chosen) else table).index[0]
-
-
 rule fig_scores:
     input:
         per_tile=rules.metrics_table.output.per_tile,

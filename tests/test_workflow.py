@@ -27,6 +27,24 @@ def test_selection_on_tiny_demo_data(tmp_path):
     assert list((tmp_path / "benchmarks/selection/scenes").rglob("*.tsv"))
 
 
+def test_whole_dag_and_report_on_tiny_data(tmp_path):
+    """Selection to report: every figure is written and `snakemake --report` builds one HTML page."""
+    run_snakemake(tmp_path, "--cores", "2", "--configfile", TINY)
+    figures = tmp_path / "results" / "figures"
+    expected = ["fig04_progress", "fig12_examples", "fig14_ssim", "fig15_enl", "fig18_epi", "fig20_accuracy"]
+    expected += [f"fig22_confusion_{m}" for m in ("resnet50", "inception_v3", "efficientnet_b0")]
+    for name in expected:
+        assert (figures / f"{name}.png").stat().st_size > 10_000, name
+    per_tile = pd.read_parquet(tmp_path / "results/metrics/per_tile.parquet")
+    kept = pd.read_csv(tmp_path / "results/filter/kept.tsv", sep="\t")
+    assert set(per_tile["tile_id"]) == set(kept["tile_id"])
+    confusion = pd.read_csv(tmp_path / "results/classify/resnet50/confusion_original.csv", index_col=0)
+    assert list(confusion.columns) == [*PAPER_CLASSES, "Other"]
+    run_snakemake(tmp_path, "--configfile", TINY, "--report", "results/report.html")
+    html = (tmp_path / "results/report.html").read_text(errors="ignore")
+    assert len(html) > 100_000 and "fig14_ssim.png" in html and "dropped.tsv" in html
+
+
 def test_dry_run_plans_the_dag(tmp_path):
     result = run_snakemake(tmp_path, "-n", "--configfile", TINY)
     assert "scene_histogram" in result.stdout and "select_tiles" in result.stdout
