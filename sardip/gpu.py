@@ -173,3 +173,5 @@ def claim_device(
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+        # Logged so a job's log shows how long it held its slot (tests check that no two overlap).
+        log.info("released GPU slot %d (lock %s)", slot, path)

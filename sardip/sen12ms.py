@@ -12,6 +12,7 @@ SEN12MS (Schmitt et al. 2019) stores each 256x256 patch three times, one file pe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rasterio.errors import RasterioIOError
 SEASON_RE = re.compile(r"^ROIs\d{4}_[a-z]+$")
 SCENE_DIR_RE = re.compile(r"^(?P<sensor>s1|s2|lc)_(?P<scene>\d+)$")
 FILE_RE = re.compile(r"^(?P<season>ROIs\d{4}_[a-z]+)_(?P<sensor>s1|s2|lc)_(?P<scene>\d+)_p(?P<patch>\d+)\.tif$")
+TIF_SUFFIXES = (".tif", ".tiff")
 S1_BANDS = ("VV", "VH")
 LC_BANDS = ("IGBP", "LCCS_LC", "LCCS_LU", "LCCS_SH")
 
@@ -86,7 +88,15 @@ def scene_files(root: str | Path, season: str, scene: int) -> list[Path]:
     for sensor in ("s1", "lc"):
         folder = Path(root) / season / f"{sensor}_{scene}"
         if folder.is_dir():
-            files.extend(sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff")))
+            files.extend(sorted(p for p in folder.iterdir() if p.suffix.lower() in TIF_SUFFIXES))
+    return files
+
+
+def expand_folders(paths: Sequence[str | Path]) -> list[Path]:
+    """Tile files of a mix of files and scene folders (a folder stands for the GeoTIFFs in it)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in TIF_SUFFIXES) if path.is_dir() else [path])
     return files
 
 
