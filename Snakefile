@@ -21,6 +21,8 @@ include: "rules/filter.smk"
 include: "rules/metrics.smk"
 include: "rules/classify.smk"
 include: "rules/report.smk"
+include: "rules/audit.smk"
+include: "rules/experiments.smk"
 
 
 rule all:
@@ -34,4 +36,5 @@ rule all:
         rules.fig_examples.output,
         rules.fig_progress.output,
         rules.fig_accuracy.output,
+        rules.fig_audit.output,
         expand(rules.fig_confusion.output, model=config["classify"]["models"]),

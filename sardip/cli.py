@@ -14,7 +14,7 @@ import sys
 from sardip import __version__
 
 #: Sub-command modules, in the order ``sardip --help`` lists them.
-COMMANDS = ("demo_data", "metrics", "inpaint")
+COMMANDS = ("demo_data", "metrics", "inpaint", "audit")
 
 
 def build_parser() -> argparse.ArgumentParser:

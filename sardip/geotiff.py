@@ -384,3 +384,17 @@ def write_mask(path: str | Path, hidden: np.ndarray, like: Raster | Grid, tags: 
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(known)
         _set_band_metadata(dst, ["M"], {**(tags or {}), MASK_TAG: MASK_CONVENTION})
+
+
+def read_pair(original_path: str | Path, result_path: str | Path) -> tuple[Raster, Raster]:
+    """An original and a result that must share grid and band count (to be compared pixel by pixel).
+
+    Raises :class:`RasterError` naming both files when they do not.
+    """
+    original, result = read_raster(original_path), read_raster(result_path)
+    why = original.grid.difference(result.grid)
+    if why is not None:
+        raise RasterError(f"{original_path} and {result_path} are not on the same grid: {why}")
+    if original.count != result.count:
+        raise RasterError(f"{original_path} has {original.count} bands but {result_path} has {result.count}")
+    return original, result

@@ -1,5 +1,7 @@
 """Anonymise SAR rasters by DIP inpainting: arrays in, arrays out (:func:`inpaint_tiles`), and files in,
-file out (:func:`inpaint_file`), the glue that the CLI and the workflow call.
+file out (:func:`inpaint_file`), the glue that the CLI and the workflow call. :func:`inpaint_file` also
+runs the classic fills of :mod:`sardip.fill` and, when asked (or when the preset says so), speckle-
+consistent filling of the hole (:mod:`sardip.speckle`).
 
 The result keeps the input's meaning: same grid, dtype, band count, band names and nodata; outside the
 hidden area every pixel is the input's value bit for bit; inside it the value is the network output
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -24,10 +27,13 @@ from tqdm import tqdm
 from sardip import __version__
 from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit, tile_seed
 from sardip.dip.presets import Preset, get_preset
-from sardip.geotiff import from_db, read_raster, write_mask, write_raster
+from sardip.fill import classic_fill, get_method
+from sardip.geotiff import Raster, from_db, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.masks import describe_mask, hidden_fraction, make_mask
+from sardip.metrics import band_names
+from sardip.speckle import params_tag, speckle_fill
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +53,9 @@ class TilesResult:
 
 @dataclass
 class InpaintSummary:
-    """What :func:`inpaint_file` did: hidden share, preset hash, tile seed, iterations and run time."""
+    """What :func:`inpaint_file` did: hidden share, preset hash (empty for a classic fill), tile seed,
+    iterations (0 for a classic fill), run time, device, and the speckle parameters per band (JSON,
+    empty without speckle)."""
 
     out: Path
     hidden_fraction: float
@@ -56,6 +64,7 @@ class InpaintSummary:
     iterations: int
     seconds: float
     device: str
+    speckle: str = ""
 
 
 def progress_reporter(total: int, label: str) -> tuple[ProgressCallback, ExitStack]:
@@ -144,6 +153,8 @@ def inpaint_file(
     checkpoint_every: int = 500,
     report_every: int = 100,
     tile_id: str | None = None,
+    method: str = "dip",
+    speckle: bool | None = None,
 ) -> InpaintSummary:
     """Inpaint the area ``mask_spec`` hides (see :func:`sardip.masks.make_mask`) in one raster.
 
@@ -155,8 +166,17 @@ def inpaint_file(
     ``tile_seed(tile_id, seed)`` with ``tile_id`` defaulting to the first input's file stem. With
     ``checkpoint``, an interrupted run resumes from that file; it is deleted once the outputs exist.
     Every output appears only when the whole run succeeded.
+
+    ``method``: a name of :data:`sardip.fill.METHODS`; ``dip`` fits the preset, the classic fills
+    ignore the preset (and take no snapshots, trajectory or checkpoint; ``raw_out`` is then the
+    fill without speckle). ``speckle``: add speckle-consistent filling to the hole
+    (:func:`sardip.speckle.speckle_fill`, seeded by the tile seed); ``None`` follows the preset for
+    ``dip`` and means off for the classic fills. The estimated speckle parameters go into the
+    ``speckle_params`` tag.
     """
-    config = get_preset(preset, land_cover)
+    fill = get_method(method)
+    config = get_preset(preset, land_cover) if fill.is_dip else None
+    add_speckle = config.speckle if speckle is None and config is not None else bool(speckle)
     files = [Path(p) for p in ([inputs] if isinstance(inputs, str | Path) else inputs)]
     raster = read_raster(files, units=units)
     if not np.isfinite(raster.data).any():
@@ -164,6 +184,12 @@ def inpaint_file(
     hidden = make_mask(mask_spec, raster.grid, invert=invert_mask, grow=grow, seed=seed)
     tile_id = tile_id or files[0].stem
     tseed = tile_seed(tile_id, seed)
+    if not fill.is_dip:
+        if snapshot_iters or trajectory_out or checkpoint:
+            raise InpaintError(f"method {method!r} is not iterative: no snapshots, trajectory or checkpoint")
+        return _classic_file(raster, hidden, fill.name, out, add_speckle, tseed, tile_id, seed,
+                             (mask_spec, invert_mask, grow), raw_out, mask_out)  # fmt: skip
+    assert config is not None
     iterations = config.iterations if iterations is None else iterations
     snapshot_iters = sorted({int(i) for i in snapshot_iters})
     bad = [i for i in snapshot_iters if not 0 <= i <= iterations]
@@ -190,31 +216,18 @@ def inpaint_file(
             checkpoint_every=checkpoint_every,
             progress=on_report,
         )
-    network = from_db(result.fit.output_db[0], raster.units).astype(np.float32)
-    anonymised = np.where(hidden[None], network, raster.data)
+    network, anonymised, speckle_tag = _fill_hole(raster, result.fit.output_db[0], hidden, add_speckle, tseed)
     tags = {
-        "method": "dip",
+        **_provenance(raster, hidden, "dip", tile_id, tseed, seed, (mask_spec, invert_mask, grow), speckle_tag),
         "preset": config.name,
         "preset_params": json.dumps(config.to_dict(), sort_keys=True),
         "config_hash": config.config_hash(),
         "land_cover": str(config.land_cover),
         "iterations": str(iterations),
-        "seed": str(seed),
-        "tile_id": tile_id,
-        "tile_seed": str(tseed),
-        "mask": describe_mask(mask_spec, invert_mask, grow, seed),
-        "hidden_fraction": f"{hidden_fraction(hidden):.6f}",
-        "units": raster.units,
-        "sardip_version": __version__,
-        "sources": ";".join(raster.sources),
     }
     with ExitStack() as outputs:
-        write_raster(outputs.enter_context(atomic_path(out)), anonymised, like=raster, tags=tags)
-        if raw_out:
-            raw_tags = {**tags, "content": "network output f(Z) over the whole tile"}
-            write_raster(outputs.enter_context(atomic_path(raw_out)), network, like=raster, tags=raw_tags)
-        if mask_out:
-            write_mask(outputs.enter_context(atomic_path(mask_out)), hidden, like=raster, tags=tags)
+        content = "network output f(Z) over the whole tile"
+        _write_outputs(outputs, raster, hidden, tags, (out, anonymised), (raw_out, network, content), mask_out)
         for i, snap in result.fit.snapshots.items():
             path = Path(str(snapshot_dir)) / f"iter_{i:06d}.tif"
             snap_tags = {**tags, "content": f"network output after {i} iterations"}
@@ -235,4 +248,107 @@ def inpaint_file(
         iterations=iterations,
         seconds=result.fit.seconds,
         device=claim.device,
+        speckle=speckle_tag,
+    )
+
+
+def _fill_hole(
+    raster: Raster, fill_db: np.ndarray, hidden: np.ndarray, add_speckle: bool, tseed: int
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Put a fill (C, H, W dB) into the hole: (fill in the input's units, anonymised raster, speckle tag).
+
+    Outside the hole the anonymised raster is the input bit for bit; inside it is the fill, with
+    speckle-consistent filling when ``add_speckle`` (its estimated parameters become the tag).
+    """
+    raw = from_db(fill_db, raster.units).astype(np.float32)
+    filled, speckle_tag = raw, ""
+    if add_speckle:
+        speckled_db, params = speckle_fill(raster.db(), fill_db, hidden, tseed)
+        filled = from_db(speckled_db, raster.units).astype(np.float32)
+        speckle_tag = params_tag(params, band_names(raster))
+    return raw, np.where(hidden[None], filled, raster.data), speckle_tag
+
+
+def _provenance(
+    raster: Raster,
+    hidden: np.ndarray,
+    method: str,
+    tile_id: str,
+    tseed: int,
+    seed: int,
+    mask: tuple[str, bool, int],
+    speckle_tag: str,
+) -> dict[str, str]:
+    """GeoTIFF tags every fill method records: what was hidden, how, from what, with which seed."""
+    spec, invert, grow = mask
+    return {
+        "method": method,
+        "seed": str(seed),
+        "tile_id": tile_id,
+        "tile_seed": str(tseed),
+        "mask": describe_mask(spec, invert, grow, seed),
+        "hidden_fraction": f"{hidden_fraction(hidden):.6f}",
+        "units": raster.units,
+        "sardip_version": __version__,
+        "sources": ";".join(raster.sources),
+        "speckle": "on" if speckle_tag else "off",
+        "speckle_params": speckle_tag,
+    }
+
+
+def _write_outputs(
+    outputs: ExitStack,
+    raster: Raster,
+    hidden: np.ndarray,
+    tags: dict[str, str],
+    result: tuple[str | Path, np.ndarray],
+    raw: tuple[str | Path | None, np.ndarray, str],
+    mask_out: str | Path | None,
+) -> None:
+    """Write the anonymised raster, and optionally the raw fill and the mask, inside one ExitStack.
+
+    Each goes to a temporary name entered into ``outputs``; all are renamed only when the stack
+    closes without an error, so a failure leaves none of them.
+    """
+    out, anonymised = result
+    write_raster(outputs.enter_context(atomic_path(out)), anonymised, like=raster, tags=tags)
+    raw_out, raw_data, content = raw
+    if raw_out:
+        write_raster(
+            outputs.enter_context(atomic_path(raw_out)), raw_data, like=raster, tags={**tags, "content": content}
+        )
+    if mask_out:
+        write_mask(outputs.enter_context(atomic_path(mask_out)), hidden, like=raster, tags=tags)
+
+
+def _classic_file(
+    raster: Raster,
+    hidden: np.ndarray,
+    method: str,
+    out: str | Path,
+    add_speckle: bool,
+    tseed: int,
+    tile_id: str,
+    seed: int,
+    mask: tuple[str, bool, int],
+    raw_out: str | Path | None,
+    mask_out: str | Path | None,
+) -> InpaintSummary:
+    """:func:`inpaint_file` for a classic fill of :mod:`sardip.fill` (optionally with speckle)."""
+    start = time.perf_counter()
+    filled_db = classic_fill(method, raster.db(), hidden)
+    raw, anonymised, speckle_tag = _fill_hole(raster, filled_db, hidden, add_speckle, tseed)
+    tags = _provenance(raster, hidden, method, tile_id, tseed, seed, mask, speckle_tag)
+    with ExitStack() as outputs:
+        content = f"{method} fill without speckle"
+        _write_outputs(outputs, raster, hidden, tags, (out, anonymised), (raw_out, raw, content), mask_out)
+    return InpaintSummary(
+        out=Path(out),
+        hidden_fraction=hidden_fraction(hidden),
+        config_hash="",
+        tile_seed=tseed,
+        iterations=0,
+        seconds=time.perf_counter() - start,
+        device="cpu",
+        speckle=speckle_tag,
     )

@@ -48,7 +48,7 @@ import pandas as pd
 import torch
 from torch.nn import functional
 
-from sardip.geotiff import Raster, read_raster
+from sardip.geotiff import Raster, read_pair
 from sardip.masks import make_mask
 from sardip.sen12ms import S1_BANDS
 
@@ -324,13 +324,7 @@ def tile_metrics_files(
     0 = hidden (the paper's M) unless ``invert_mask``. Raises ``ValueError`` naming both files when
     their grids, band counts or band names differ.
     """
-    original = read_raster(original_path)
-    result = read_raster(result_path)
-    why = original.grid.difference(result.grid)
-    if why is not None:
-        raise ValueError(f"{original_path} and {result_path} are not on the same grid: {why}")
-    if original.count != result.count:
-        raise ValueError(f"{original_path} has {original.count} bands but {result_path} has {result.count}")
+    original, result = read_pair(original_path, result_path)
     bands = band_names(original)
     if all(result.descriptions) and band_names(result) != bands:
         raise ValueError(f"{original_path} has bands {bands} but {result_path} has {band_names(result)}")

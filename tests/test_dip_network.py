@@ -125,7 +125,7 @@ def test_presets() -> None:
     assert paper.config_hash() == get_preset("paper", "Water").config_hash()
     assert paper.config_hash() != get_preset("paper", "Barren").config_hash()
     assert len({get_preset("paper", c).config_hash() for c in PAPER_CLASSES}) == 7
-    assert set(PRESETS) == {"paper", "authors-release"}
+    assert set(PRESETS) == {"paper", "authors-release", "credible"}
     with pytest.raises(PresetError, match="authors-release"):
         get_preset("nope")
     with pytest.raises(PresetError, match="land-cover"):

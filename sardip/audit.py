@@ -1,0 +1,284 @@
+"""Can anyone tell where the image was edited? A forensic audit of one inpainted tile.
+
+Per band, the hidden area H (after the edit) is compared with a ring R of known pixels around it of
+about the same area (:func:`ring_mask`), and every statistic is also computed on the untouched
+original with the same H and R: the **baseline**, i.e. what an unedited image scores.
+
+Consistency of H with R (``subject`` = ``result`` or ``original``):
+
+- ``enl_hole``, ``enl_ring``, ``enl_ratio``: ENL = mean^2 / var of **linear intensity**
+  ``10^(dB/10)`` over ``p`` x ``p`` windows, averaged over windows (H: windows inside H; R: windows of
+  known pixels centred in R); ``p = min(25, max(5, s // 2))`` with ``s`` the side of the largest square
+  in H (25 px, the paper's patch, for a 64 px hole). The ratio is hole / ring.
+- ``level_shift_db``: mean dB in H minus mean dB in R. ``wasserstein_db``: 1-Wasserstein distance
+  between the dB histograms of H and R (dB).
+- ``grain_lag{1,2}_{hole,ring}``: autocorrelation of dB values at lag 1 and 2 px inside the region
+  (pairs with both pixels inside, mean of the row and column directions).
+- ``epi_hole`` (result only): :func:`sardip.metrics.epi` inside H, result over original.
+- ``hole_correlation`` (result only): Pearson correlation of result and original dB values in H;
+  near 1 means the target is still there.
+
+Blind detectors (:data:`DETECTORS`, a registry: add stronger ones there) compute a local statistic
+map over a ``w`` x ``w`` window for each ``w`` in :data:`WINDOWS` and score how well it separates H
+from R pixels by the ROC AUC of the Mann-Whitney statistic. A detector does not know whether the
+edit raises or lowers its statistic, so the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 =
+undetectable, 1 = found. ``auc_<name>`` rows carry the window; ``auc_<name>_max`` is the maximum over
+windows. Even an untouched image scores above 0.5 (its hole area differs from its ring by chance
+and by content), which is why the baseline matters.
+
+:func:`verdict` checks the targets of :data:`TARGETS` against the baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage, stats
+
+from sardip.geotiff import read_pair
+from sardip.masks import make_mask
+from sardip.metrics import ENL_PATCH, band_names, epi
+
+#: Window sides (px) of the blind detectors.
+WINDOWS: tuple[int, ...] = (5, 9, 15)
+SUBJECTS: tuple[str, ...] = ("result", "original")
+COLUMNS: tuple[str, ...] = ("band", "subject", "metric", "window", "value")
+
+#: Pass criteria (result against the untouched original's baseline).
+TARGETS: dict[str, float] = {
+    "max_auc_excess": 0.07,  # every detector's AUC at most this above its baseline AUC
+    "enl_ratio_factor": 1.5,  # hole/ring ENL ratio within this factor of the baseline's ratio
+    "epi_min": 0.7,
+    "epi_max": 1.4,
+    "max_hole_correlation": 0.5,
+}
+
+
+def ring_mask(hidden: np.ndarray, valid: np.ndarray, area_ratio: float = 1.0) -> np.ndarray:
+    """Known valid pixels nearest to ``hidden`` (Euclidean distance), ``area_ratio`` x the hole's area.
+
+    All pixels up to the distance of the ``ceil(area_ratio * |hidden|)``-th nearest are taken (ties
+    included); near a tile edge the ring simply reaches further out. (H, W) bool.
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    candidates = np.asarray(valid, dtype=bool) & ~hidden
+    if not hidden.any() or not candidates.any():
+        return np.zeros_like(hidden)
+    distance = ndimage.distance_transform_edt(~hidden)
+    values = np.sort(distance[candidates])
+    k = min(int(np.ceil(area_ratio * hidden.sum())), values.size) - 1
+    return candidates & (distance <= values[k])
+
+
+def _local_mean(a: np.ndarray, w: int) -> np.ndarray:
+    return ndimage.uniform_filter(a, w, mode="reflect")
+
+
+def _windows_in(region: np.ndarray, w: int) -> np.ndarray:
+    """(H, W) bool: the ``w`` x ``w`` window centred at each pixel lies inside ``region`` (and the tile)."""
+    frac = ndimage.uniform_filter(region.astype(np.float64), w, mode="constant", cval=0.0)
+    return frac > 1 - 0.5 / (w * w)
+
+
+def window_enl(intensity: np.ndarray, centres: np.ndarray, w: int) -> float:
+    """Mean over windows centred at ``centres`` (H, W) bool of mean^2 / var (ddof 0) of linear intensity."""
+    if not centres.any():
+        return float("nan")
+    a = np.nan_to_num(intensity.astype(np.float64))
+    mean = _local_mean(a, w)
+    var = np.maximum(_local_mean(a * a, w) - mean**2, 0.0)
+    with np.errstate(divide="ignore"):
+        ratio = mean[centres] ** 2 / var[centres]
+    return float(np.mean(ratio))
+
+
+def enl_window(hidden: np.ndarray) -> int:
+    """ENL window side for a hole: ``min(25, max(5, s // 2))``, ``s`` the side of its largest square."""
+    s = int(2 * ndimage.distance_transform_cdt(np.pad(hidden, 1), metric="chessboard").max() - 1)
+    return min(ENL_PATCH, max(5, s // 2))
+
+
+def region_lag_corr(db: np.ndarray, region: np.ndarray, lag: int) -> float:
+    """Pearson correlation of dB pairs ``lag`` px apart with both pixels in ``region``, rows and columns pooled."""
+    xs, ys = [], []
+    for axis in (0, 1):
+        a = np.moveaxis(db, axis, 0)
+        r = np.moveaxis(region, axis, 0)
+        both = r[lag:] & r[:-lag]
+        xs.append(a[:-lag][both])
+        ys.append(a[lag:][both])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    if x.size < 3 or x.std() == 0 or y.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+# --- blind detectors: (dB image (H, W), window) -> local statistic (H, W) -------------------------------
+
+
+def local_cv(db: np.ndarray, w: int) -> np.ndarray:
+    """Local coefficient of variation std / mean of linear intensity ``10^(dB/10)`` (missing speckle: low)."""
+    a = 10 ** (db.astype(np.float64) / 10)
+    mean = _local_mean(a, w)
+    var = np.maximum(_local_mean(a * a, w) - mean**2, 0.0)
+    return np.sqrt(var) / np.maximum(mean, 1e-30)
+
+
+def local_lag1(db: np.ndarray, w: int) -> np.ndarray:
+    """Local lag-1 autocorrelation of dB values, mean of the row and column directions (grain: coarse = high)."""
+    a = db.astype(np.float64)
+    maps = []
+    for axis in (0, 1):
+        x = np.moveaxis(a, axis, 0)
+        u, v = x[:-1], x[1:]
+        mu, mv = _local_mean(u, w), _local_mean(v, w)
+        cov = _local_mean(u * v, w) - mu * mv
+        vu = np.maximum(_local_mean(u * u, w) - mu**2, 0.0)
+        vv = np.maximum(_local_mean(v * v, w) - mv**2, 0.0)
+        corr = cov / np.maximum(np.sqrt(vu * vv), 1e-12)
+        corr = np.concatenate([corr, corr[-1:]], axis=0)
+        maps.append(np.moveaxis(corr, 0, axis))
+    return (maps[0] + maps[1]) / 2
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A blind detector: ``statistic(db, window)`` returns a local statistic map of a dB band."""
+
+    description: str
+    statistic: Callable[[np.ndarray, int], np.ndarray]
+
+
+#: Name -> detector. Scores appear as ``auc_<name>`` (per window) and ``auc_<name>_max``.
+DETECTORS: dict[str, Detector] = {
+    "cv": Detector("local coefficient of variation of linear intensity (missing speckle)", local_cv),
+    "lag1": Detector("local lag-1 autocorrelation of dB values (texture grain)", local_lag1),
+}
+
+
+def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """P(positive > negative) + P(tie) / 2 (Mann-Whitney U / (n_pos n_neg)); NaN values are dropped."""
+    positive = positive[np.isfinite(positive)]
+    negative = negative[np.isfinite(negative)]
+    if positive.size == 0 or negative.size == 0:
+        return float("nan")
+    ranks = stats.rankdata(np.concatenate([positive, negative]))
+    u = ranks[: positive.size].sum() - positive.size * (positive.size + 1) / 2
+    return float(u / (positive.size * negative.size))
+
+
+def _fill_nan(db: np.ndarray) -> np.ndarray:
+    """NaN replaced by the band's median, so local filters stay finite (those pixels are never scored)."""
+    finite = np.isfinite(db)
+    return np.where(finite, db, np.median(db[finite]) if finite.any() else 0.0).astype(np.float64)
+
+
+def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int) -> dict:
+    """Every statistic of one band of one subject: {(metric, window): value}."""
+    intensity = 10 ** (db.astype(np.float64) / 10)
+    known = ~hole & np.isfinite(db)
+    ring_centres = ring & _windows_in(known, w_enl)
+    enl_h = window_enl(intensity, _windows_in(hole, w_enl), w_enl)
+    enl_r = window_enl(intensity, ring_centres, w_enl)
+    out: dict[tuple[str, int | None], float] = {
+        ("enl_hole", w_enl): enl_h,
+        ("enl_ring", w_enl): enl_r,
+        ("enl_ratio", w_enl): enl_h / enl_r if enl_r else float("nan"),
+        ("level_shift_db", None): float(db[hole].mean() - db[ring].mean()),
+        ("wasserstein_db", None): float(stats.wasserstein_distance(db[hole], db[ring])),
+    }
+    for lag in (1, 2):
+        out[(f"grain_lag{lag}_hole", None)] = region_lag_corr(db, hole, lag)
+        out[(f"grain_lag{lag}_ring", None)] = region_lag_corr(db, ring, lag)
+    filled = _fill_nan(db)
+    for name, detector in DETECTORS.items():
+        scores = []
+        for w in WINDOWS:
+            stat = detector.statistic(filled, w)
+            auc = roc_auc(stat[hole], stat[ring])
+            score = max(auc, 1 - auc) if np.isfinite(auc) else float("nan")
+            out[(f"auc_{name}", w)] = score
+            scores.append(score)
+        out[(f"auc_{name}_max", None)] = float(np.nanmax(scores)) if np.isfinite(scores).any() else float("nan")
+    return out
+
+
+def audit(
+    original: np.ndarray, result: np.ndarray, hidden: np.ndarray, bands: Sequence[str] = ("VV", "VH")
+) -> pd.DataFrame:
+    """The audit of one tile as a long table (columns :data:`COLUMNS`).
+
+    ``original`` and ``result`` (C, H, W) dB, ``hidden`` (H, W) bool (True = edited). Pixels NaN in
+    either image are left out of H and R. ``window`` is the ENL or detector window (NA otherwise).
+    """
+    original = np.asarray(original, dtype=np.float64)
+    result = np.asarray(result, dtype=np.float64)
+    hidden = np.asarray(hidden, dtype=bool)
+    if original.ndim != 3 or original.shape != result.shape or hidden.shape != original.shape[1:]:
+        raise ValueError(f"original {original.shape}, result {result.shape}, hidden {hidden.shape} do not match")
+    if len(bands) != original.shape[0]:
+        raise ValueError(f"{len(bands)} band names for {original.shape[0]} bands")
+    if not hidden.any():
+        raise ValueError("the mask hides no pixel: nothing to audit")
+    rows: list[dict] = []
+    w_enl = enl_window(hidden)
+    for band, orig_b, res_b in zip(bands, original, result, strict=True):
+        valid = np.isfinite(orig_b) & np.isfinite(res_b)
+        hole = hidden & valid
+        ring = ring_mask(hidden, valid)
+        for subject, db in (("result", res_b), ("original", orig_b)):
+            values = _subject_rows(db, hole, ring, w_enl)
+            if subject == "result":
+                values[("epi_hole", None)] = epi(orig_b, res_b, hole)[0]
+                x, y = orig_b[hole], res_b[hole]
+                corr = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else 0.0
+                values[("hole_correlation", None)] = float(corr)
+            for (metric, window), value in values.items():
+                rows.append({"band": band, "subject": subject, "metric": metric, "window": window, "value": value})
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.astype({"window": "Int64", "value": "float64"})
+
+
+def verdict(table: pd.DataFrame) -> pd.DataFrame:
+    """Per band, the target figures of :data:`TARGETS` and whether each is met.
+
+    Columns: ``band``, ``auc_excess`` (max over detectors of result minus baseline ``auc_<name>_max``),
+    ``enl_ratio_factor`` (result ratio / baseline ratio), ``epi_hole``, ``hole_correlation``,
+    one ``ok_*`` column per criterion and ``ok`` (all met).
+    """
+    out = []
+    for band, rows in table.groupby("band", sort=False):
+        value = rows.set_index(["subject", "metric"])["value"]
+        value = value[~value.index.duplicated()]
+        excess = max(value["result", f"auc_{d}_max"] - value["original", f"auc_{d}_max"] for d in DETECTORS)
+        factor = value["result", "enl_ratio"] / value["original", "enl_ratio"]
+        epi_h, corr = value["result", "epi_hole"], value["result", "hole_correlation"]
+        row = {"band": band, "auc_excess": excess, "enl_ratio_factor": factor, "epi_hole": epi_h,
+               "hole_correlation": corr}  # fmt: skip
+        row["ok_auc"] = bool(excess <= TARGETS["max_auc_excess"])
+        f = TARGETS["enl_ratio_factor"]
+        row["ok_enl"] = bool(1 / f <= factor <= f)
+        row["ok_epi"] = bool(TARGETS["epi_min"] <= epi_h <= TARGETS["epi_max"])
+        row["ok_correlation"] = bool(corr <= TARGETS["max_hole_correlation"])
+        row["ok"] = row["ok_auc"] and row["ok_enl"] and row["ok_epi"] and row["ok_correlation"]
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def audit_files(
+    original_path: str | Path,
+    result_path: str | Path,
+    mask_path_or_spec: str | Path,
+    *,
+    invert_mask: bool = False,
+) -> pd.DataFrame:
+    """:func:`audit` of two GeoTIFFs (read in dB) with a :func:`sardip.masks.make_mask` spec or file
+    (raster masks: 0 = hidden unless ``invert_mask``). Raises ``ValueError`` when the grids or band
+    counts differ."""
+    original, result = read_pair(original_path, result_path)
+    hidden = make_mask(str(mask_path_or_spec), original.grid, invert=invert_mask)
+    return audit(original.db(), result.db(), hidden, band_names(original))

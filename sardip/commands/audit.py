@@ -1,0 +1,60 @@
+"""``sardip audit ORIGINAL RESULT --mask MASK``: can the edited area be told from its surroundings?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import pandas as pd
+
+from sardip.audit import DETECTORS, TARGETS, audit_files, verdict
+from sardip.masks import SPEC_HELP
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("audit", help="forensic audit of an inpainted area against its ring", description=__doc__)
+    parser.add_argument("original", help="untouched GeoTIFF (dB or linear power)")
+    parser.add_argument("result", help="edited GeoTIFF on the same grid")
+    parser.add_argument("--mask", required=True, help=f"edited area: {SPEC_HELP}")
+    parser.add_argument("--invert-mask", action="store_true", help="raster mask marks the target (nonzero = hide)")
+    parser.add_argument("--json", action="store_true", help="print JSON: band -> subject -> metric -> value")
+    parser.set_defaults(func=run)
+
+
+def _clean(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def as_json(table: pd.DataFrame, checks: pd.DataFrame) -> dict:
+    """``{"audit": {band: {subject: {metric[@window]: value}}}, "verdict": [...], "targets": {...}}``."""
+    nested: dict[str, dict[str, dict[str, float | None]]] = {}
+    for row in table.itertuples(index=False):
+        key = row.metric if pd.isna(row.window) else f"{row.metric}@{int(row.window)}"
+        nested.setdefault(row.band, {}).setdefault(row.subject, {})[key] = _clean(row.value)
+    records = [{k: (_clean(v) if isinstance(v, float) else v) for k, v in r.items()} for r in checks.to_dict("records")]
+    detectors = {name: d.description for name, d in DETECTORS.items()}
+    return {"audit": nested, "verdict": records, "targets": TARGETS, "detectors": detectors}
+
+
+def as_text(table: pd.DataFrame, checks: pd.DataFrame) -> str:
+    """Metric x (band, subject) table, then the verdict per band."""
+    frame = table.assign(window=table["window"].astype("string").fillna(""))
+    wide = frame.pivot_table(index=["metric", "window"], columns=["band", "subject"], values="value", sort=False)
+    return (
+        wide.to_string(float_format=lambda v: f"{v:.4f}")
+        + "\n\n"
+        + checks.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    table = audit_files(args.original, args.result, args.mask, invert_mask=args.invert_mask)
+    checks = verdict(table)
+    if args.json:
+        print(json.dumps(as_json(table, checks), indent=2))
+        return 0
+    print(as_text(table, checks))
+    print("\nsubject original = the untouched image with the same mask (the baseline).")
+    print("auc_*: two-sided ROC AUC of hidden vs ring pixels, 0.5 = undetectable.")
+    return 0

@@ -1,0 +1,50 @@
+"""Audit figure: per fill method and class, the blind detectors' AUC against the untouched baseline,
+the hole/ring ENL ratio factor, EPI inside the hole and SSIM on known pixels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sardip.audit import DETECTORS, TARGETS
+from sardip.figures.common import save
+
+
+def fig_audit_methods(table: pd.DataFrame, out: str | Path) -> Path:
+    """Grouped bars of :func:`sardip.compare.comparison` ``table``: one panel per figure, methods on x,
+    one bar per class; dashed lines mark the targets (detector panels: the mean baseline AUC + 0.07)."""
+    methods = list(dict.fromkeys(table["fill"]))
+    classes = list(dict.fromkeys(table["land_cover"]))
+    panels = [(f"auc_{d}_result", f"AUC, {d} detector (0.5 = undetectable)") for d in DETECTORS]
+    panels += [
+        ("enl_ratio_factor", "hole/ring ENL ratio / untouched ratio"),
+        ("epi_hole", "EPI inside the hole"),
+        ("ssim_NIA", "SSIM on known pixels (NIA)"),
+    ]
+    fig = Figure(figsize=(4.2 * len(panels), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(panels))
+    x = np.arange(len(methods))
+    width = 0.8 / max(len(classes), 1)
+    for ax, (column, title) in zip(axes, panels, strict=True):
+        for i, cls in enumerate(classes):
+            rows = table[table["land_cover"] == cls].set_index("fill").reindex(methods)
+            ax.bar(x + (i - (len(classes) - 1) / 2) * width, rows[column], width, label=cls)
+        if column.startswith("auc_"):
+            base = table[column.replace("_result", "_original")].mean()
+            ax.axhline(base, color="k", lw=1, label="untouched (mean)")
+            ax.axhline(base + TARGETS["max_auc_excess"], color="k", ls="--", lw=1)
+            ax.set_ylim(0.45, 1.0)
+        elif column == "enl_ratio_factor":
+            for level in (1 / TARGETS["enl_ratio_factor"], TARGETS["enl_ratio_factor"]):
+                ax.axhline(level, color="k", ls="--", lw=1)
+            ax.set_yscale("log")
+        elif column == "epi_hole":
+            for level in (TARGETS["epi_min"], TARGETS["epi_max"]):
+                ax.axhline(level, color="k", ls="--", lw=1)
+        ax.set_xticks(x, methods, rotation=45, ha="right")
+        ax.set_title(title, fontsize=9)
+    axes[0].legend(fontsize=7)
+    return save(fig, out)

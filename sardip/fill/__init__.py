@@ -1,0 +1,99 @@
+"""Fill methods by name: the one registry that ``sardip inpaint --method``, the workflow's
+``audit.methods`` list and the tests share.
+
+``dip`` is the Deep Image Prior (:mod:`sardip.dip`, configured by a preset and run by
+:func:`sardip.inpaint.inpaint_file`); the others are classic fills (:mod:`sardip.fill.classic`) that run
+in well under a second per tile. Any method can be followed by speckle-consistent filling
+(:mod:`sardip.speckle`); a workflow method name ending in ``+speckle`` asks for that.
+
+No exemplar (patch-based) method is registered: no maintained Python library qualifies here.
+OpenCV's shift-map and FSR inpainting live in ``cv2.xphoto``, which only the *contrib* wheels
+ship (they install the same ``cv2`` module as ``opencv-python-headless`` and cannot sit beside it);
+``pyinpaint`` and ``inpaint`` on PyPI are small unmaintained projects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sardip.audit import ring_mask
+from sardip.fill import classic
+
+#: Suffix of a method name asking for speckle-consistent filling after the fill.
+SPECKLE_SUFFIX = "+speckle"
+
+
+class FillError(ValueError):
+    """An unknown method name, or input a fill cannot use."""
+
+
+@dataclass(frozen=True)
+class FillMethod:
+    """A named fill. ``band_fill(db, unknown, ring)`` fills one dB band (None for ``dip``, which
+    :func:`sardip.inpaint.inpaint_file` runs through the engine)."""
+
+    name: str
+    description: str
+    band_fill: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None
+
+    @property
+    def is_dip(self) -> bool:
+        return self.band_fill is None
+
+
+def _ignore_ring(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:
+    return lambda db, unknown, ring: fn(db, unknown)
+
+
+#: Name -> method, in the order tables list them.
+METHODS: dict[str, FillMethod] = {
+    m.name: m
+    for m in (
+        FillMethod("dip", "Deep Image Prior (preset-driven)", None),
+        FillMethod("gdal", "GDAL FillNodata, inverse-distance weighting", _ignore_ring(classic.fill_gdal)),
+        FillMethod("biharmonic", "biharmonic inpainting (scikit-image)", _ignore_ring(classic.fill_biharmonic)),
+        FillMethod("telea", "OpenCV Telea fast marching", _ignore_ring(classic.fill_telea)),
+        FillMethod("navier-stokes", "OpenCV Navier-Stokes", _ignore_ring(classic.fill_navier_stokes)),
+        FillMethod("constant", "ring mean (obvious-fail reference)", classic.fill_constant),
+    )
+}
+
+
+def get_method(name: str) -> FillMethod:
+    """The method called ``name``; :class:`FillError` naming the choices otherwise."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise FillError(f"unknown fill method {name!r}; choose from {list(METHODS)}") from None
+
+
+def parse_variant(name: str) -> tuple[FillMethod, bool]:
+    """``"gdal"`` -> (gdal, False); ``"gdal+speckle"`` -> (gdal, True)."""
+    speckle = name.endswith(SPECKLE_SUFFIX)
+    return get_method(name.removesuffix(SPECKLE_SUFFIX)), speckle
+
+
+def classic_fill(name: str, image_db: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Fill ``hidden`` (H, W) bool in ``image_db`` (C, H, W) dB with classic method ``name``.
+
+    NaN pixels are treated as unknown while filling and stay NaN in the output; outside ``hidden``
+    the output is ``image_db`` (float32). The ring for ``constant`` is :func:`sardip.audit.ring_mask`.
+    """
+    method = get_method(name)
+    if method.band_fill is None:
+        raise FillError(f"{name!r} is not a classic fill; run it with sardip.inpaint.inpaint_file")
+    image_db = np.asarray(image_db, dtype=np.float32)
+    hidden = np.asarray(hidden, dtype=bool)
+    if image_db.ndim != 3 or hidden.shape != image_db.shape[1:]:
+        raise FillError(f"image {image_db.shape} and hidden {hidden.shape} do not match")
+    out = image_db.copy()
+    for band, db in enumerate(image_db):
+        valid = np.isfinite(db)
+        if not (valid & ~hidden).any():
+            raise FillError(f"band {band} has no known pixel to fill from")
+        filled = method.band_fill(db, hidden | ~valid, ring_mask(hidden, valid))
+        out[band] = np.where(hidden & valid, filled, db)
+    return out

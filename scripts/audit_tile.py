@@ -1,0 +1,26 @@
+"""Run every configured fill method on one tile and audit it (rule audit_tile)."""
+
+from pathlib import Path
+
+from sardip.compare import compare_tile
+from sardip.dip.engine import tile_seed
+from sardip.io import write_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+tile = snakemake.wildcards.tile
+fills = {Path(p).stem: p for p in snakemake.output.fills}
+outputs = {m: fills.get(m, snakemake.input.result) for m in snakemake.params.methods}
+audit, metrics = compare_tile(
+    snakemake.input.original,
+    snakemake.input.mask,
+    snakemake.input.result,
+    snakemake.input.raw,
+    outputs,
+    tile,
+    snakemake.params.land_cover,
+    tile_seed(tile, snakemake.params.seed),
+)
+logger.info("%s: audited %s", tile, list(outputs))
+write_table(audit, snakemake.output.audit)
+write_table(metrics, snakemake.output.metrics)

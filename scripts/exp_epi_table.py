@@ -1,0 +1,12 @@
+"""EPI trajectories of the chosen tiles and Fig. 19 (rule epi_table)."""
+
+import pandas as pd
+
+from sardip.figures.experiments import fig19_epi
+from sardip.io import read_table, write_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+trajectory = pd.concat([read_table(f) for f in snakemake.input.trajectories], ignore_index=True)
+write_table(trajectory, snakemake.output.trajectory)
+logger.info("wrote %s", fig19_epi(trajectory, snakemake.output.fig19))

@@ -1,0 +1,12 @@
+"""The loss comparison of every class and Fig. 10 (rule loss_table)."""
+
+import pandas as pd
+
+from sardip.figures.experiments import fig10_loss
+from sardip.io import read_table, write_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+runs = pd.concat([read_table(f) for f in snakemake.input.runs], ignore_index=True)
+write_table(runs, snakemake.output.runs)
+logger.info("wrote %s", fig10_loss(runs, snakemake.output.fig10))

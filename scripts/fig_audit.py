@@ -1,0 +1,8 @@
+"""Audit figure from the per-class comparison table (rule fig_audit)."""
+
+from sardip.figures import fig_audit_methods
+from sardip.io import read_table
+from sardip.logs import log_to_file
+
+logger = log_to_file(snakemake.log[0])
+logger.info("wrote %s", fig_audit_methods(read_table(snakemake.input.comparison), snakemake.output.figure))

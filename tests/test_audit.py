@@ -1,0 +1,93 @@
+"""The forensic audit: an untouched hole passes, obvious edits are found, and the statistics are right."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sardip.audit import DETECTORS, audit, ring_mask, roc_auc, verdict, window_enl
+from sardip.cli import main
+from sardip.demo import correlated_speckle
+from sardip.geotiff import read_raster
+from sardip.masks import release_box
+
+REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
+
+
+def _value(table, metric: str, subject: str = "result", band: str = "VV") -> float:
+    rows = table[(table.metric == metric) & (table.subject == subject) & (table.band == band)]
+    return float(rows["value"].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def real() -> tuple[np.ndarray, np.ndarray]:
+    image = read_raster(REAL_S1).db()
+    return image, release_box(image.shape[1:])
+
+
+def test_ring_is_known_and_about_the_hole_area(real: tuple[np.ndarray, np.ndarray]) -> None:
+    _, hidden = real
+    ring = ring_mask(hidden, np.ones_like(hidden))
+    assert not (ring & hidden).any()
+    assert hidden.sum() <= ring.sum() < 1.1 * hidden.sum()
+
+
+def test_roc_auc() -> None:
+    assert roc_auc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
+    assert roc_auc(np.array([1.0]), np.array([1.0])) == 0.5
+
+
+def test_hole_refilled_with_the_original_scores_like_the_untouched_image(real: tuple[np.ndarray, np.ndarray]) -> None:
+    image, hidden = real
+    table = audit(image, image.copy(), hidden)
+    for band in ("VV", "VH"):
+        for name in DETECTORS:
+            assert _value(table, f"auc_{name}_max", "result", band) == _value(
+                table, f"auc_{name}_max", "original", band
+            )
+        assert _value(table, f"auc_{next(iter(DETECTORS))}_max", "original", band) < 0.65
+        assert _value(table, "hole_correlation", band=band) == pytest.approx(1.0)
+    checks = verdict(table)
+    assert checks["auc_excess"].abs().max() == 0 and np.allclose(checks["enl_ratio_factor"], 1)
+    assert not checks["ok_correlation"].any()  # the target is still there
+
+
+def test_constant_fill_is_found(real: tuple[np.ndarray, np.ndarray]) -> None:
+    image, hidden = real
+    result = image.copy()
+    ring = ring_mask(hidden, np.ones_like(hidden))
+    for band in range(2):
+        result[band][hidden] = image[band][ring].mean()
+    table = audit(image, result, hidden)
+    assert _value(table, "auc_cv_max") > 0.9 and _value(table, "epi_hole") == 0
+    assert not verdict(table)["ok"].any()
+
+
+def test_iid_speckle_next_to_correlated_speckle_is_found_by_the_grain_detector(rng: np.random.Generator) -> None:
+    size = 127
+    hidden = np.zeros((size, size), bool)
+    hidden[40:88, 35:83] = True
+    correlated = 10 * np.log10(np.stack([correlated_speckle(rng, (size, size), 4, 1.0) for _ in range(2)])) - 10
+    iid = 10 * np.log10(rng.gamma(4, 1 / 4, (2, size, size))) - 10
+    result = np.where(hidden, iid, correlated)
+    table = audit(correlated, result, hidden)
+    assert _value(table, "auc_lag1_max") > 0.9
+    assert _value(table, "auc_lag1_max", "original") < 0.65
+
+
+def test_enl_of_speckle_with_known_looks(rng: np.random.Generator) -> None:
+    intensity = rng.gamma(5, 1 / 5, (101, 101))
+    assert window_enl(intensity, np.ones((101, 101), bool), 25) == pytest.approx(5, rel=0.1)
+
+
+def test_audit_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "constant.tif"
+    assert main(["inpaint", str(REAL_S1), "--mask", "release", "-o", str(path), "--method", "constant"]) == 0
+    capsys.readouterr()
+    assert main(["audit", str(REAL_S1), str(path), "--mask", "release", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["audit"]["VV"]["result"]["auc_cv_max"] > 0.9
+    assert [r["ok"] for r in report["verdict"]] == [False, False]

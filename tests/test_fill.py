@@ -1,0 +1,109 @@
+"""The fill registry: every classic baseline on the real tile, speckle on top, and the ``credible`` preset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import torch
+
+from sardip.audit import ring_mask
+from sardip.compare import compare_tile, comparison
+from sardip.dip.presets import PRESETS, get_preset
+from sardip.figures import fig_audit_methods
+from sardip.fill import METHODS, FillError, classic_fill, parse_variant
+from sardip.geotiff import read_raster
+from sardip.inpaint import InpaintError, inpaint_file
+from sardip.masks import release_box
+
+REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
+
+torch.set_num_threads(1)
+CLASSIC = [name for name, method in METHODS.items() if not method.is_dip]
+
+
+@pytest.fixture(scope="module")
+def real() -> tuple[np.ndarray, np.ndarray]:
+    image = read_raster(REAL_S1).db()
+    image[1, :4, :] = np.nan  # a nodata strip in VH
+    return image, release_box(image.shape[1:])
+
+
+@pytest.mark.parametrize("name", CLASSIC)
+def test_each_baseline_on_the_real_tile(name: str, real: tuple[np.ndarray, np.ndarray]) -> None:
+    image, hidden = real
+    out = classic_fill(name, image, hidden)
+    assert out.dtype == np.float32 and out.shape == image.shape
+    np.testing.assert_array_equal(out[:, ~hidden].view(np.uint32), image[:, ~hidden].view(np.uint32))
+    for band in range(2):
+        ring = image[band][ring_mask(hidden, np.isfinite(image[band]))]
+        inside = out[band][hidden]
+        assert np.isfinite(inside).all()
+        assert ring.min() - 1 <= inside.min() and inside.max() <= ring.max() + 1  # an interpolation of its border
+        assert abs(inside.mean() - ring.mean()) < 3
+    if name == "constant":
+        assert np.ptp(out[0][hidden]) == 0
+
+
+def test_registry_names() -> None:
+    assert parse_variant("gdal+speckle") == (METHODS["gdal"], True)
+    assert parse_variant("dip") == (METHODS["dip"], False)
+    with pytest.raises(FillError, match="unknown fill method"):
+        parse_variant("exemplar")
+    with pytest.raises(FillError, match="not a classic fill"):
+        classic_fill("dip", np.zeros((1, 4, 4)), np.ones((4, 4), bool))
+
+
+def test_classic_fill_with_speckle_through_inpaint_file(tmp_path: Path) -> None:
+    out = tmp_path / "gdal.tif"
+    summary = inpaint_file(REAL_S1, "release", out, method="gdal", speckle=True, raw_out=tmp_path / "raw.tif")
+    hidden = release_box((256, 256))
+    with rasterio.open(REAL_S1) as src, rasterio.open(out) as dst, rasterio.open(tmp_path / "raw.tif") as raw:
+        original, result, plain, tags = src.read(), dst.read(), raw.read(), dst.tags()
+    np.testing.assert_array_equal(result[:, ~hidden].view(np.uint32), original[:, ~hidden].view(np.uint32))
+    assert tags["method"] == "gdal" and tags["speckle"] == "on"
+    params = json.loads(tags["speckle_params"])
+    assert set(params) == {"VV", "VH"} and 2 < params["VV"]["looks"] < 12
+    assert summary.iterations == 0 and summary.speckle == tags["speckle_params"]
+
+    def roughness(a: np.ndarray) -> float:
+        return float(np.abs(np.diff(a[0, 92:156, 179:243], axis=1)).mean())
+
+    assert roughness(result) > 2 * roughness(plain)  # the plain fill is smooth, the speckled one is not
+    with pytest.raises(InpaintError, match="not iterative"):
+        inpaint_file(REAL_S1, "release", tmp_path / "x.tif", method="telea", snapshot_iters=[0])
+
+
+def test_credible_preset_is_paper_with_speckle() -> None:
+    assert "credible" in PRESETS
+    credible, paper = get_preset("credible", "Water"), get_preset("paper", "Water")
+    assert credible.speckle and not paper.speckle
+    assert credible.replace(name="paper", speckle=False, iterations=paper.iterations) == paper
+
+
+def test_credible_dip_keeps_known_pixels_and_records_speckle(tmp_path: Path) -> None:
+    out = tmp_path / "credible.tif"
+    inpaint_file(REAL_S1, "release", out, preset="credible", land_cover="Forest", iterations=2)
+    hidden = release_box((256, 256))
+    with rasterio.open(REAL_S1) as src, rasterio.open(out) as dst:
+        original, result, tags = src.read(), dst.read(), dst.tags()
+    np.testing.assert_array_equal(result[:, ~hidden].view(np.uint32), original[:, ~hidden].view(np.uint32))
+    assert tags["preset"] == "credible" and tags["speckle"] == "on" and "looks" in tags["speckle_params"]
+
+
+def test_compare_tile_scores_every_method_alike(tmp_path: Path) -> None:
+    dip, raw, mask = tmp_path / "dip.tif", tmp_path / "raw.tif", tmp_path / "mask.tif"
+    inpaint_file(REAL_S1, "release", dip, method="biharmonic", raw_out=raw, mask_out=mask)  # stands in for a DIP
+    methods = ["dip", "dip+speckle", "telea", "constant"]
+    outputs = {m: tmp_path / f"{m}.tif" for m in methods}
+    audit, metrics = compare_tile(REAL_S1, mask, dip, raw, outputs, "t1", "Forest", seed=3)
+    assert list(dict.fromkeys(audit["fill"])) == methods and set(metrics["fill"]) == set(methods)
+    assert not (tmp_path / "dip.tif.tmp").exists() and (tmp_path / "dip+speckle.tif").exists()
+    table = comparison(audit, metrics)
+    assert list(table["fill"]) == methods
+    constant = table.set_index("fill").loc["constant"]
+    assert constant["pass_share"] == 0 and constant["auc_cv_result"] > 0.9
+    assert fig_audit_methods(table, tmp_path / "fig.png").stat().st_size > 10_000

@@ -1,0 +1,86 @@
+"""Speckle-consistent filling: estimated looks and correlation, synthesis, and the fill itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sardip.demo import correlated_speckle
+from sardip.speckle import (
+    SpeckleParams,
+    copula_gaussian_rho,
+    draw_speckle,
+    estimate_speckle,
+    log_bias_db,
+    sigma_for_lag1,
+    speckle_fill,
+)
+
+LOOKS, CORR_SIGMA, SIZE = 4, 0.8, 161
+
+
+def _lag1(a: np.ndarray) -> float:
+    """Lag-1 correlation of a field, rows and columns pooled."""
+    x = np.concatenate([a[:, 1:].ravel(), a[1:, :].ravel()])
+    y = np.concatenate([a[:, :-1].ravel(), a[:-1, :].ravel()])
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def _scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reflectivity dB (2, H, W), speckle (2, H, W), hidden (H, W)): a smooth ramp, correlated speckle."""
+    ramp = np.linspace(-16, -8, SIZE)[None, :] + np.zeros((SIZE, 1))
+    reflectivity = np.stack([ramp, ramp - 6])
+    speckle = np.stack([correlated_speckle(rng, (SIZE, SIZE), LOOKS, CORR_SIGMA) for _ in range(2)])
+    hidden = np.zeros((SIZE, SIZE), bool)
+    hidden[50:111, 40:101] = True
+    return reflectivity, speckle, hidden
+
+
+def test_log_bias_matches_the_closed_form_and_a_draw(rng: np.random.Generator) -> None:
+    assert log_bias_db(4.4) == pytest.approx(-0.52, abs=0.01)
+    draws = rng.gamma(4.4, 1 / 4.4, 400_000)
+    assert log_bias_db(4.4) == pytest.approx(np.mean(10 * np.log10(draws)), abs=0.01)
+
+
+def test_estimate_recovers_looks_and_correlation(rng: np.random.Generator) -> None:
+    speckle = correlated_speckle(rng, (SIZE, SIZE), LOOKS, CORR_SIGMA)
+    params = estimate_speckle(speckle * 0.05, np.ones((SIZE, SIZE), bool))
+    assert params.looks == pytest.approx(LOOKS, rel=0.15)
+    truth = _lag1(speckle)
+    assert params.rho_rows == pytest.approx(truth, rel=0.15)
+    assert params.rho_cols == pytest.approx(truth, rel=0.15)
+
+
+def test_draw_has_gamma_marginal_for_non_integer_looks(rng: np.random.Generator) -> None:
+    sigma = sigma_for_lag1(copula_gaussian_rho(0.5, 4.4))
+    params = SpeckleParams(4.4, 0.5, 0.5, sigma, sigma, log_bias_db(4.4), 0)
+    field = draw_speckle(rng, (256, 256), params)
+    assert field.mean() == pytest.approx(1.0, abs=0.02)
+    assert field.mean() ** 2 / field.var() == pytest.approx(4.4, rel=0.1)
+    assert _lag1(field) == pytest.approx(0.5, abs=0.05)
+
+
+def test_fill_restores_looks_and_correlation_and_keeps_known_pixels(rng: np.random.Generator) -> None:
+    reflectivity, speckle, hidden = _scene(rng)
+    image = (reflectivity + 10 * np.log10(speckle)).astype(np.float32)
+    image[1, :3, :] = np.nan  # nodata stays nodata
+    fill = reflectivity + log_bias_db(LOOKS)  # what a perfect fit of the dB mean gives
+    out, params = speckle_fill(image, fill, hidden, seed=7)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out[:, ~hidden].view(np.uint32), image[:, ~hidden].view(np.uint32))
+    for band in range(2):
+        synthetic = 10 ** ((out[band] - reflectivity[band]) / 10)[50:111, 40:101]
+        real = speckle[band][50:111, 40:101]
+        assert synthetic.mean() == pytest.approx(1.0, abs=0.08)
+        assert synthetic.mean() ** 2 / synthetic.var() == pytest.approx(real.mean() ** 2 / real.var(), rel=0.15)
+        assert _lag1(synthetic) == pytest.approx(_lag1(speckle[band]), rel=0.15)
+        assert params[band].looks == pytest.approx(LOOKS, rel=0.15)
+    again, _ = speckle_fill(image, fill, hidden, seed=7)
+    other, _ = speckle_fill(image, fill, hidden, seed=8)
+    np.testing.assert_array_equal(again.view(np.uint32), out.view(np.uint32))
+    assert not np.array_equal(other[:, hidden], out[:, hidden])
+
+
+def test_fill_rejects_mismatched_shapes() -> None:
+    with pytest.raises(ValueError, match="do not match"):
+        speckle_fill(np.zeros((2, 8, 8)), np.zeros((2, 8, 9)), np.zeros((8, 8), bool), 0)
