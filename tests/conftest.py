@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,24 @@ def write_tif(path: Path, data: np.ndarray, crs: str = "EPSG:32633") -> Path:
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
     return path
+
+
+def ensure_debian_packages(packages: list[str], ready: Callable[[], bool]) -> None:
+    """Install Debian packages a real-component test needs when ``ready()`` says they are missing.
+
+    CI runs on a fresh machine as root, so the integration tests bring their own servers; where apt
+    is unavailable (not root, no apt-get) the test is skipped with the reason.
+    """
+    if ready():
+        return
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        pytest.skip(f"{' '.join(packages)} missing and apt-get (as root) is unavailable to install them")
+    subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if result.returncode != 0 or not ready():
+        pytest.skip(f"apt-get install {' '.join(packages)} failed: {result.stderr[-500:]}")
 
 
 def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO, run_snakemake
+from conftest import REPO, ensure_debian_packages, run_snakemake
 
 from sardip.dip.presets import get_preset
 from sardip.experiments import (
@@ -176,20 +176,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _initdb() -> str | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return str(found[-1]) if found else shutil.which("initdb")
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 @pytest.fixture
 def postgres():
-    """A throw-away PostgreSQL server on a free localhost port, as user postgres when run as root."""
-    initdb = shutil.which("initdb") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None)
-    if initdb is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    bindir = Path(initdb).resolve().parent
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root but there is no postgres user to run the server")
-        prefix = ["runuser", "-u", "postgres", "--"]
+    """A throw-away PostgreSQL server on a free localhost port, as user postgres when run as root.
+
+    Debian's postgresql package brings the server binaries and the postgres user; it is installed
+    when either is missing (CI starts from a fresh machine).
+    """
+    ensure_debian_packages(["postgresql"], lambda: _initdb() is not None and _has_user("postgres"))
+    bindir = Path(_initdb()).resolve().parent
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     root = Path(tempfile.mkdtemp(prefix="sardip-pg-"))
     os.chmod(root, 0o777)
     data, port = root / "data", _free_port()

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ensure_debian_packages
 from workflow_base import REPO, base_run, copy_run, env, pixels, selected_tiles, snakemake
 
 pytestmark = pytest.mark.integration
@@ -37,14 +38,9 @@ def _run(*cmd: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 def ensure_slurm_installed() -> None:
     """Install slurm-wlm and munge with apt when missing; skip when that is impossible here."""
-    if all(shutil.which(b) for b in ("slurmctld", "slurmd", "sbatch", "munged")):
-        return
-    if not shutil.which("apt-get") or os.geteuid() != 0:
-        pytest.skip("slurm-wlm/munge are not installed and apt-get (as root) is unavailable to install them")
-    _run("apt-get", "update")
-    result = _run("apt-get", "install", "-y", "--no-install-recommends", "slurm-wlm", "munge")
-    if result.returncode != 0:
-        pytest.skip(f"apt-get install slurm-wlm munge failed: {result.stderr[-500:]}")
+    ensure_debian_packages(
+        ["slurm-wlm", "munge"], lambda: all(shutil.which(b) for b in ("slurmctld", "slurmd", "sbatch", "munged"))
+    )
 
 
 def _free_port() -> int:
