@@ -9,16 +9,12 @@ import math
 import pandas as pd
 
 from sardip.audit import DETECTORS, TARGETS, audit_files, verdict
-from sardip.masks import SPEC_HELP
+from sardip.commands import add_comparison_arguments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("audit", help="forensic audit of an inpainted area against its ring", description=__doc__)
-    parser.add_argument("original", help="untouched GeoTIFF (dB or linear power)")
-    parser.add_argument("result", help="edited GeoTIFF on the same grid")
-    parser.add_argument("--mask", required=True, help=f"edited area: {SPEC_HELP}")
-    parser.add_argument("--invert-mask", action="store_true", help="raster mask marks the target (nonzero = hide)")
-    parser.add_argument("--json", action="store_true", help="print JSON: band -> subject -> metric -> value")
+    add_comparison_arguments(parser, "edited area", "print JSON: band -> subject -> metric -> value")
     parser.set_defaults(func=run)
 
 

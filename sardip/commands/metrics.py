@@ -9,17 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sardip.masks import SPEC_HELP
+from sardip.commands import add_comparison_arguments
 from sardip.metrics import METHODS, METRICS, SCENARIOS, tile_metrics_files
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("metrics", help="credibility metrics of a result against its original", description=__doc__)
-    parser.add_argument("original", help="original GeoTIFF (dB or linear power)")
-    parser.add_argument("result", help="inpainted GeoTIFF on the same grid")
-    parser.add_argument("--mask", required=True, help=f"hidden area S: {SPEC_HELP}")
-    parser.add_argument("--invert-mask", action="store_true", help="raster mask marks the target (nonzero = hide)")
-    parser.add_argument("--json", action="store_true", help="print JSON: scenario -> band -> metric -> value")
+    add_comparison_arguments(parser, "hidden area S", "print JSON: scenario -> band -> metric -> value")
     parser.set_defaults(func=run)
 
 
