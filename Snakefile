@@ -1,8 +1,11 @@
 """sardip: Deep Image Prior anonymisation of amplitude SAR tiles, from SEN12MS tile selection to the report."""
 
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
+
+from sardip.cluster import log_hints
 
 min_version("9.0")
 
@@ -23,6 +26,11 @@ include: "rules/classify.smk"
 include: "rules/report.smk"
 include: "rules/audit.smk"
 include: "rules/experiments.smk"
+
+
+onerror:
+    for hint in log_hints(log):
+        print(f"sardip: {hint}", file=sys.stderr)
 
 
 rule all:

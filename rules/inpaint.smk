@@ -25,8 +25,6 @@ rule inpaint_tile:
         "logs/dip/{tile}.log",
     benchmark:
         "benchmarks/dip/{tile}.tsv"
-    group:
-        "dip"
     conda:
         "../envs/sardip.yaml"
     threads: config["inpaint"]["threads"]

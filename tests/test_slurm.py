@@ -179,3 +179,20 @@ def test_dip_jobs_run_through_slurm_with_local_results(slurm, tmp_path_factory, 
     for tile in tiles:
         for rel in (f"results/dip/{tile}/inpainted.tif", f"results/dip/{tile}/raw.tif"):
             assert pixels(work / rel).tobytes() == pixels(run.workdir / rel).tobytes(), rel
+
+
+def test_a_missing_partition_fails_with_slurms_reason_and_the_setting_to_change(slurm, tmp_path_factory, tmp_path):
+    run = base_run(tmp_path_factory.getbasetemp())
+    work = copy_run(run, tmp_path / "work")
+    tile = selected_tiles(work)[0]
+    shutil.rmtree(work / f"results/dip/{tile}")
+    environ = env(SLURM_CONF=slurm["SLURM_CONF"])
+    partition = ("--default-resources", "slurm_partition=nosuchpart", "runtime=10", "mem_mb=1000")
+    target = f"results/dip/{tile}/inpainted.tif"
+    result = snakemake(work, target, "--configfile", str(run.config), *CLUSTER_ARGS, *partition, environ=environ,
+                       check=False)  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "invalid partition specified: nosuchpart" in output, output[-3000:]
+    assert "SLURM has no partition 'nosuchpart'. Set slurm_partition under default-resources" in output
+    assert not (work / f"results/dip/{tile}").exists()
