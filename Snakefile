@@ -45,4 +45,5 @@ rule all:
         rules.fig_progress.output,
         rules.fig_accuracy.output,
         rules.fig_audit.output,
+        rules.fig_audit_curve.output,
         expand(rules.fig_confusion.output, model=config["classify"]["models"]),

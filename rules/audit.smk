@@ -6,6 +6,8 @@ inpainting output, ``dip+speckle`` its network output), so the demo stays fast.
 
 AUDIT_METHODS = list(dict.fromkeys(config["audit"]["methods"]))
 FILLED = [m for m in AUDIT_METHODS if m != "dip"]
+# The time-to-quality curve audits the DIP snapshots after at least one update.
+CURVE_ITERATIONS = [it for it in SNAPSHOTS if it > 0]
 
 
 rule audit_tile:
@@ -14,9 +16,13 @@ rule audit_tile:
         result="results/dip/{tile}/inpainted.tif",
         raw="results/dip/{tile}/raw.tif",
         mask="results/dip/{tile}/mask.tif",
+        snapshots=expand(
+            "results/dip/{{tile}}/snapshots/iter_{it:06d}.tif", it=CURVE_ITERATIONS
+        ),
     output:
         audit="results/audit/tiles/{tile}.parquet",
         metrics="results/audit/metrics/{tile}.parquet",
+        curve="results/audit/curve/{tile}.parquet",
         fills=expand("results/fill/{{tile}}/{method}.tif", method=FILLED),
     log:
         "logs/audit/{tile}.log",
@@ -31,8 +37,9 @@ rule audit_tile:
         land_cover=tile_class,
         methods=AUDIT_METHODS,
         seed=config["inpaint"]["seed"],
+        iterations=CURVE_ITERATIONS,
     message:
-        "Audit of {wildcards.tile}: {params.methods}"
+        "Audit of {wildcards.tile}: {params.methods}, DIP after {params.iterations} iterations"
     script:
         "../scripts/audit_tile.py"
 
@@ -41,6 +48,7 @@ rule audit_table:
     input:
         audits=per_tile("results/audit/tiles/{tile}.parquet"),
         metrics=per_tile("results/audit/metrics/{tile}.parquet"),
+        curves=per_tile("results/audit/curve/{tile}.parquet"),
     output:
         per_tile="results/audit/per_tile.parquet",
         metrics="results/audit/metrics_per_tile.parquet",
@@ -52,6 +60,11 @@ rule audit_table:
         comparison=report(
             "results/audit/comparison.tsv",
             caption="../workflow_report/audit_comparison.rst",
+            category="5. Credible anonymisation",
+        ),
+        curve=report(
+            "results/audit/curve.tsv",
+            caption="../workflow_report/audit_curve_table.rst",
             category="5. Credible anonymisation",
         ),
     log:
@@ -87,3 +100,25 @@ rule fig_audit:
         "Audit figure: detectors, ENL, EPI and SSIM per method and class"
     script:
         "../scripts/fig_audit.py"
+
+
+rule fig_audit_curve:
+    input:
+        curve=rules.audit_table.output.curve,
+    output:
+        figure=report(
+            "results/figures/audit_curve.png",
+            caption="../workflow_report/audit_curve.rst",
+            category="5. Credible anonymisation",
+        ),
+    log:
+        "logs/figures/fig_audit_curve.log",
+    conda:
+        "../envs/sardip.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    message:
+        "Time-to-quality figure: audit of the DIP snapshots with and without speckle"
+    script:
+        "../scripts/fig_audit_curve.py"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sardip.compare import compare_tile
+from sardip.compare import compare_tile, snapshot_curve
 from sardip.dip.engine import tile_seed
 from sardip.io import write_table
 from sardip.logs import log_to_file
@@ -21,6 +21,16 @@ audit, metrics = compare_tile(
     snakemake.params.land_cover,
     tile_seed(tile, snakemake.params.seed),
 )
-logger.info("%s: audited %s", tile, list(outputs))
+snapshots = dict(zip(snakemake.params.iterations, snakemake.input.snapshots, strict=True))
+curve = snapshot_curve(
+    snakemake.input.original,
+    snakemake.input.mask,
+    snapshots,
+    tile,
+    snakemake.params.land_cover,
+    tile_seed(tile, snakemake.params.seed),
+)
+logger.info("%s: audited %s and the DIP after %s iterations", tile, list(outputs), list(snapshots))
 write_table(audit, snakemake.output.audit)
 write_table(metrics, snakemake.output.metrics)
+write_table(curve, snakemake.output.curve)

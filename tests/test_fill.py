@@ -11,9 +11,9 @@ import rasterio
 import torch
 
 from sardip.audit import ring_mask
-from sardip.compare import compare_tile, comparison
+from sardip.compare import compare_tile, comparison, curve_table, snapshot_curve
 from sardip.dip.presets import PRESETS, get_preset
-from sardip.figures import fig_audit_methods
+from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant
 from sardip.geotiff import read_raster
 from sardip.inpaint import InpaintError, inpaint_file
@@ -105,5 +105,23 @@ def test_compare_tile_scores_every_method_alike(tmp_path: Path) -> None:
     table = comparison(audit, metrics)
     assert list(table["fill"]) == methods
     constant = table.set_index("fill").loc["constant"]
-    assert constant["pass_share"] == 0 and constant["auc_cv_result"] > 0.9
+    assert constant["pass_share"] == 0 and not constant["meets_targets"] and constant["auc_cv_result"] > 0.9
     assert fig_audit_methods(table, tmp_path / "fig.png").stat().st_size > 10_000
+
+
+def test_snapshot_curve_audits_the_dip_along_its_iterations(tmp_path: Path) -> None:
+    """After 3 updates the network output is still a near-flat surface: pasted as it is (``dip``) its
+    ENL ratio is far from the untouched image's, with speckle-consistent filling it is close."""
+    out, snaps, mask = tmp_path / "dip.tif", tmp_path / "snaps", tmp_path / "mask.tif"
+    inpaint_file(REAL_S1, "release", out, preset="paper", land_cover="Forest", iterations=3,
+                 snapshot_dir=snaps, snapshot_iters=[1, 3], mask_out=mask)  # fmt: skip
+    snapshots = {i: snaps / f"iter_{i:06d}.tif" for i in (1, 3)}
+    rows = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", seed=5)
+    assert len(rows) == 2 * 2 * 2 and set(rows["iterations"]) == {1, 3}
+    again = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", seed=5)
+    assert rows.equals(again)
+    curve = curve_table(rows).set_index(["fill", "iterations"])
+    plain, speckled = curve.loc[("dip", 3)], curve.loc[("dip+speckle", 3)]
+    assert plain["enl_ratio_factor"] > 3 and not plain["meets_targets"]
+    assert 1 / 1.5 < speckled["enl_ratio_factor"] < 1.5
+    assert fig_audit_curve(curve.reset_index(), tmp_path / "curve.png").stat().st_size > 10_000

@@ -9,7 +9,7 @@ fill methods by the forensic audit, :mod:`sardip.figures.experiments` the experi
 through :class:`matplotlib.figure.Figure` (no pyplot state) and write atomically.
 """
 
-from sardip.figures.audit import fig_audit_methods
+from sardip.figures.audit import fig_audit_curve, fig_audit_methods
 from sardip.figures.classify import fig20_accuracy, fig22_confusion
 from sardip.figures.experiments import fig07_mse_vs_ssim, fig09_parallel, fig10_loss, fig11_hole_size, fig19_epi
 from sardip.figures.images import fig04_progress, fig12_examples
@@ -28,5 +28,6 @@ __all__ = [
     "fig19_epi",
     "fig20_accuracy",
     "fig22_confusion",
+    "fig_audit_curve",
     "fig_audit_methods",
 ]

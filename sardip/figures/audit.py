@@ -1,5 +1,6 @@
-"""Audit figure: per fill method and class, the blind detectors' AUC against the untouched baseline,
-the hole/ring ENL ratio factor, EPI inside the hole and SSIM on known pixels."""
+"""Audit figures: per fill method and class, the blind detectors' AUC against the untouched baseline,
+the hole/ring ENL ratio factor, EPI inside the hole and SSIM on known pixels; and the time-to-quality
+curve of the DIP with and without speckle-consistent filling."""
 
 from __future__ import annotations
 
@@ -11,6 +12,20 @@ from matplotlib.figure import Figure
 
 from sardip.audit import DETECTORS, TARGETS
 from sardip.figures.common import save
+
+
+def _target_lines(ax, column: str) -> None:
+    """Dashed target lines of a verdict figure (log scale for the ENL ratio factor)."""
+    levels = {
+        "auc_excess": (TARGETS["max_auc_excess"],),
+        "enl_ratio_factor": (1 / TARGETS["enl_ratio_factor"], TARGETS["enl_ratio_factor"]),
+        "epi_hole": (TARGETS["epi_min"], TARGETS["epi_max"]),
+        "hole_correlation": (TARGETS["max_hole_correlation"],),
+    }
+    for level in levels.get(column, ()):
+        ax.axhline(level, color="k", ls="--", lw=1)
+    if column == "enl_ratio_factor":
+        ax.set_yscale("log")
 
 
 def fig_audit_methods(table: pd.DataFrame, out: str | Path) -> Path:
@@ -37,14 +52,33 @@ def fig_audit_methods(table: pd.DataFrame, out: str | Path) -> Path:
             ax.axhline(base, color="k", lw=1, label="untouched (mean)")
             ax.axhline(base + TARGETS["max_auc_excess"], color="k", ls="--", lw=1)
             ax.set_ylim(0.45, 1.0)
-        elif column == "enl_ratio_factor":
-            for level in (1 / TARGETS["enl_ratio_factor"], TARGETS["enl_ratio_factor"]):
-                ax.axhline(level, color="k", ls="--", lw=1)
-            ax.set_yscale("log")
-        elif column == "epi_hole":
-            for level in (TARGETS["epi_min"], TARGETS["epi_max"]):
-                ax.axhline(level, color="k", ls="--", lw=1)
+        else:
+            _target_lines(ax, column)
         ax.set_xticks(x, methods, rotation=45, ha="right")
         ax.set_title(title, fontsize=9)
     axes[0].legend(fontsize=7)
+    return save(fig, out)
+
+
+def fig_audit_curve(curve: pd.DataFrame, out: str | Path) -> Path:
+    """Time-to-quality from :func:`sardip.compare.curve_table` ``curve``: per verdict figure, the class
+    means against iterations, one colour per class, solid with speckle-consistent filling
+    (``dip+speckle``), dotted without (``dip``); dashed black lines mark the targets."""
+    panels = [
+        ("auc_excess", "detector AUC above the untouched image's"),
+        ("enl_ratio_factor", "hole/ring ENL ratio / untouched ratio"),
+        ("epi_hole", "EPI inside the hole"),
+        ("hole_correlation", "hole correlation with the original"),
+    ]
+    fig = Figure(figsize=(4.2 * len(panels), 4.0), layout="constrained")
+    axes = fig.subplots(1, len(panels))
+    colours = {cls: f"C{i}" for i, cls in enumerate(dict.fromkeys(curve["land_cover"]))}
+    for ax, (column, title) in zip(axes, panels, strict=True):
+        for (cls, fill), rows in curve.groupby(["land_cover", "fill"], sort=False):
+            style = "-o" if fill.endswith("+speckle") else ":o"
+            ax.plot(rows["iterations"], rows[column], style, color=colours[cls], ms=3, label=f"{cls} {fill}")
+        _target_lines(ax, column)
+        ax.set_xlabel("iterations")
+        ax.set_title(title, fontsize=9)
+    axes[0].legend(fontsize=6, ncol=2)
     return save(fig, out)
