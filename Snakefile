@@ -28,6 +28,29 @@ include: "rules/audit.smk"
 include: "rules/experiments.smk"
 
 
+# Seconds-long jobs that read tables and write tables or figures: on a cluster they run on the
+# submitting host instead of waiting in the queue as jobs of their own.
+localrules:
+    all,
+    demo_data,
+    select_tiles,
+    convergence_filter,
+    metrics_table,
+    audit_table,
+    fig_scores,
+    fig_examples,
+    fig_progress,
+    fig_audit,
+    fig_audit_curve,
+    fig_accuracy,
+    fig_confusion,
+    hpsearch_table,
+    loss_table,
+    fig07,
+    hole_table,
+    epi_table,
+
+
 onerror:
     for hint in log_hints(log):
         print(f"sardip: {hint}", file=sys.stderr)

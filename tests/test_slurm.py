@@ -160,14 +160,16 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 
 def test_dip_jobs_run_through_slurm_with_local_results(slurm, tmp_path_factory, tmp_path):
-    """Through profiles/slurm: every DIP job goes to SLURM as its own job, and gives the local run's pixels."""
+    """Through profiles/slurm: every DIP job goes to SLURM as its own job, and gives the local run's pixels;
+    the convergence filter that reads them (a local rule) runs on the submitting host."""
     run = base_run(tmp_path_factory.getbasetemp())
     work = copy_run(run, tmp_path / "work")
     tiles = selected_tiles(work)
     shutil.rmtree(work / "results/dip")
     shutil.rmtree(work / "logs/dip")
     environ = env(SLURM_CONF=slurm["SLURM_CONF"])
-    targets = [f"results/dip/{tile}/inpainted.tif" for tile in tiles]
+    targets = [f"results/dip/{tile}/inpainted.tif" for tile in tiles] + ["results/filter/kept.tsv"]
+    (work / "results/filter/kept.tsv").unlink()
     partition = ("--default-resources", f"slurm_partition={PARTITION}", "runtime=10", "mem_mb=1000")
     result = snakemake(work, *targets, "--configfile", str(run.config), *CLUSTER_ARGS, *partition, environ=environ)
     output = result.stdout + result.stderr
@@ -176,6 +178,7 @@ def test_dip_jobs_run_through_slurm_with_local_results(slurm, tmp_path_factory, 
     assert len(submitted) == len(tiles), output[-3000:]
     controller = (Path(slurm["log_dir"]) / "slurmctld.log").read_text()
     assert controller.count("_slurm_rpc_submit_batch_job") >= len(tiles)
+    assert (work / "results/filter/kept.tsv").read_bytes() == (run.workdir / "results/filter/kept.tsv").read_bytes()
     for tile in tiles:
         for rel in (f"results/dip/{tile}/inpainted.tif", f"results/dip/{tile}/raw.tif"):
             assert pixels(work / rel).tobytes() == pixels(run.workdir / rel).tobytes(), rel
