@@ -243,12 +243,30 @@ def audit(
     return frame.astype({"window": "Int64", "value": "float64"})
 
 
+def target_checks(figures: pd.DataFrame) -> pd.DataFrame:
+    """Whether the verdict figures of each row (``auc_excess``, ``enl_ratio_factor``, ``epi_hole``,
+    ``hole_correlation``) meet :data:`TARGETS`: ``ok_auc``, ``ok_enl``, ``ok_epi``, ``ok_correlation``
+    and ``ok`` (all four); NaN meets nothing."""
+    factor = TARGETS["enl_ratio_factor"]
+    checks = pd.DataFrame(
+        {
+            "ok_auc": figures["auc_excess"] <= TARGETS["max_auc_excess"],
+            "ok_enl": figures["enl_ratio_factor"].between(1 / factor, factor),
+            "ok_epi": figures["epi_hole"].between(TARGETS["epi_min"], TARGETS["epi_max"]),
+            "ok_correlation": figures["hole_correlation"] <= TARGETS["max_hole_correlation"],
+        },
+        index=figures.index,
+    )
+    checks["ok"] = checks.all(axis=1)
+    return checks
+
+
 def verdict(table: pd.DataFrame) -> pd.DataFrame:
     """Per band, the target figures of :data:`TARGETS` and whether each is met.
 
     Columns: ``band``, ``auc_excess`` (max over detectors of result minus baseline ``auc_<name>_max``),
-    ``enl_ratio_factor`` (result ratio / baseline ratio), ``epi_hole``, ``hole_correlation``,
-    one ``ok_*`` column per criterion and ``ok`` (all met).
+    ``enl_ratio_factor`` (result ratio / baseline ratio), ``epi_hole``, ``hole_correlation``, and the
+    :func:`target_checks` columns.
     """
     out = []
     for band, rows in table.groupby("band", sort=False):
@@ -256,17 +274,17 @@ def verdict(table: pd.DataFrame) -> pd.DataFrame:
         value = value[~value.index.duplicated()]
         excess = max(value["result", f"auc_{d}_max"] - value["original", f"auc_{d}_max"] for d in DETECTORS)
         factor = value["result", "enl_ratio"] / value["original", "enl_ratio"]
-        epi_h, corr = value["result", "epi_hole"], value["result", "hole_correlation"]
-        row = {"band": band, "auc_excess": excess, "enl_ratio_factor": factor, "epi_hole": epi_h,
-               "hole_correlation": corr}  # fmt: skip
-        row["ok_auc"] = bool(excess <= TARGETS["max_auc_excess"])
-        f = TARGETS["enl_ratio_factor"]
-        row["ok_enl"] = bool(1 / f <= factor <= f)
-        row["ok_epi"] = bool(TARGETS["epi_min"] <= epi_h <= TARGETS["epi_max"])
-        row["ok_correlation"] = bool(corr <= TARGETS["max_hole_correlation"])
-        row["ok"] = row["ok_auc"] and row["ok_enl"] and row["ok_epi"] and row["ok_correlation"]
-        out.append(row)
-    return pd.DataFrame(out)
+        out.append(
+            {
+                "band": band,
+                "auc_excess": excess,
+                "enl_ratio_factor": factor,
+                "epi_hole": value["result", "epi_hole"],
+                "hole_correlation": value["result", "hole_correlation"],
+            }
+        )
+    figures = pd.DataFrame(out)
+    return figures.join(target_checks(figures))
 
 
 def audit_files(

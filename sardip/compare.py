@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sardip.audit import DETECTORS, TARGETS, audit, audit_files, verdict
+from sardip.audit import DETECTORS, audit, audit_files, target_checks, verdict
 from sardip.fill import parse_variant
 from sardip.geotiff import from_db, read_raster, write_raster
 from sardip.inpaint import inpaint_file
@@ -110,12 +110,7 @@ def class_means(checks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         )
     )
     table.insert(2, "enl_ratio_factor", np.exp(table.pop("log_enl")))
-    table["meets_targets"] = (
-        (table["auc_excess"] <= TARGETS["max_auc_excess"])
-        & (np.abs(np.log(table["enl_ratio_factor"])) <= np.log(TARGETS["enl_ratio_factor"]))
-        & table["epi_hole"].between(TARGETS["epi_min"], TARGETS["epi_max"])
-        & (table["hole_correlation"] <= TARGETS["max_hole_correlation"])
-    )
+    table["meets_targets"] = target_checks(table)["ok"]
     return table
 
 
