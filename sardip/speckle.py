@@ -5,7 +5,7 @@ local mean of the dB values) plus grain ``N``: speckle, and in a textured scene 
 scatterers, canopy) also the texture that rides on it. A DIP, or any fill that is fitted to or
 interpolates dB values, estimates ``B`` in the hole; it cannot know the hole's grain, and it fits that
 grain last and with the wrong size (the reason this module exists). :func:`speckle_fill` therefore keeps
-the fill's background only, a Gaussian low-pass of ``REFLECTIVITY_SIGMA`` px (:func:`reflectivity_db`;
+the fill's background only, a Gaussian low-pass of ``FILL_SIGMA`` px (:func:`fill_background_db`;
 wider than the ring's background kernel because a DIP fitted for a thousand iterations or more carries
 fit noise of a few pixels that would add to the new grain: on the real SEN12MS tile 2 px let the
 detectors find the hole from 1000 iterations on, 3 px kept every target met from 250 to 3000 iterations,
@@ -68,7 +68,7 @@ HOMOGENEOUS_FACTOR = 2.0
 #: Range of the looks estimate: fully developed speckle has at least one look.
 MIN_LOOKS, MAX_LOOKS = 1.0, 100.0
 #: Gaussian width (px) of the low-pass that turns a fill into the hole's background level.
-REFLECTIVITY_SIGMA = 3.0
+FILL_SIGMA = 3.0
 #: Gaussian width (px) of the ring's background, against which its grain is measured.
 BACKGROUND_SIGMA = 2.0
 #: Half-side (px) of the square left out of the ring's background kernel, so the grain keeps its own variance.
@@ -246,7 +246,7 @@ def _gaussian_kernel(sigma: float, inner: int = -1) -> np.ndarray:
     return kernel
 
 
-def reflectivity_db(fill_db: np.ndarray, sigma: float = REFLECTIVITY_SIGMA) -> np.ndarray:
+def fill_background_db(fill_db: np.ndarray, sigma: float = FILL_SIGMA) -> np.ndarray:
     """Gaussian low-pass (``sigma`` px) of a dB band (H, W), NaN-aware (normalised convolution); NaN stays NaN."""
     return _normalised_convolution(fill_db, _gaussian_kernel(sigma))
 
@@ -260,11 +260,11 @@ def grain_variance_factor(sigma_rows: float, sigma_cols: float) -> float:
     """``var(x - B x) / var(x)`` for white noise filtered by Gaussians of ``sigma_rows`` / ``sigma_cols``
     px and ``B`` the normalised background kernel: how much subtracting the background inflates the
     variance of correlated noise (about 1.05 for Sentinel-1-like correlation)."""
-    n = 4 * _background_kernel().shape[0]
+    kernel = _background_kernel()
+    n = 4 * kernel.shape[0]
     impulse = np.zeros((n, n))
     impulse[n // 2, n // 2] = 1.0
     noise = ndimage.gaussian_filter(impulse, (sigma_rows, sigma_cols), mode="wrap")
-    kernel = _background_kernel()
     residual = noise - ndimage.convolve(noise, kernel / kernel.sum(), mode="wrap")
     return float(np.sum(residual**2) / np.sum(noise**2))
 
@@ -324,7 +324,7 @@ def speckle_fill(
 
     Per band: speckle statistics and grain from the known pixels around ``hidden`` (H, W) bool
     (:func:`estimate_speckle`, :func:`ring_grain`), then inside the hole ``G * fill + N`` (``G *``:
-    :func:`reflectivity_db`) with N from :func:`draw_grain` and ``np.random.default_rng(seed)`` (bands
+    :func:`fill_background_db`) with N from :func:`draw_grain` and ``np.random.default_rng(seed)`` (bands
     drawn in order). Outside the hole the output is ``image_db`` itself (same values, bit for bit);
     NaN in ``fill_db`` stays NaN. Returns the output (float32) and the parameters per band.
     """
@@ -338,7 +338,7 @@ def speckle_fill(
     params: list[SpeckleParams] = []
     for band, (known_db, filled_db) in enumerate(zip(image_db, fill_db, strict=True)):
         estimate, grain = _estimate_around(known_db.astype(np.float64), hidden, patch)
-        values = reflectivity_db(filled_db) + draw_grain(rng, grain, estimate, hidden.shape)
+        values = fill_background_db(filled_db) + draw_grain(rng, grain, estimate, hidden.shape)
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
         params.append(estimate)
     return out, params
