@@ -9,13 +9,18 @@ Two stages, so the slow DIP fits run once and the scoring can be repeated:
     ``paper`` network and seed (speckle is applied after the fit), so its curve is the ``paper``
     snapshots with speckle added; no separate fit is needed.
     Data sets: ``real``, the SEN12MS tile of ``tests/data`` (256 px, release hole rows 92-155,
-    cols 179-242, class Forest for the paper activation); ``demo``, one 64 px demo tile per paper class
-    (the workflow's demo data, release hole scaled to 16 px), fitted as one batch.
+    cols 179-242, class Forest for the paper activation); ``demo``, six 64 px tiles per paper class
+    of the workflow's demo data (release hole scaled to 16 px); ``opera``, the two OPERA RTC-S1 crops
+    of ``tests/data`` (100 px at 30 m, another SAR processor; hole 25 px), held out: no constant of
+    :mod:`sardip.speckle` was chosen on them.
 ``score``
     Audits every snapshot with and without speckle and every baseline, writes
     ``bench/results/credible.json``, ``credible.md`` and the time-to-quality curve ``credible_curve.png``.
 
     python bench/bench_credible.py fit --set real --preset paper --iterations 3000
+    python bench/bench_credible.py fit --set demo --preset paper --iterations 1500
+    python bench/bench_credible.py fit --set opera --preset paper --iterations 1500
+    python bench/bench_credible.py fit --set real --preset authors-release --iterations 1000
     python bench/bench_credible.py score
 """
 
@@ -35,7 +40,8 @@ from matplotlib.ticker import NullFormatter
 
 from sardip.audit import audit, verdict
 from sardip.classes import PAPER_CLASSES
-from sardip.demo import DEMO_SCENES, render_scene
+from sardip.compare import class_means
+from sardip.demo import DEMO_SCENES, patch_grid, render_scene
 from sardip.dip.engine import fit, tile_seed
 from sardip.dip.presets import get_preset
 from sardip.fill import classic_fill, parse_variant
@@ -52,9 +58,11 @@ REAL_CLASS = "Forest"
 #: Demo landscape drawn for each paper class, and the demo generator's defaults (config/config.yaml).
 DEMO_LANDSCAPE = {c: c.lower() for c in PAPER_CLASSES}
 DEMO_SIZE, DEMO_LOOKS, DEMO_CORR = 64, 4, 0.8
+DEMO_PATCHES = (1, 9)
 SNAPSHOTS = {
     "real": (250, 500, 1000, 1500, 2000, 3000, 4000, 6000),
-    "demo": (150, 300, 750, 1500),
+    "demo": (150, 300, 500, 750, 1500),
+    "opera": (150, 300, 750, 1500),
 }
 
 
@@ -65,18 +73,41 @@ def real_set() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
 
 
 def demo_set() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """One 64 px tile per paper class: the top-left tile of the class's first demo scene."""
+    """``DEMO_TILES_PER_CLASS`` 64 px tiles per paper class: two opposite corner patches (1 and 9, no
+    overlap) of each of the class's first three demo scenes. One tile per class is not enough: on a
+    16 px hole even a perfect fill's detector AUCs spread by several hundredths from tile to tile."""
     ids, classes, images = [], [], []
+    grid = {p: (r, c) for p, r, c in patch_grid(3)}
     for cls in PAPER_CLASSES:
-        scene = next(s for s in DEMO_SCENES if s.landscape == DEMO_LANDSCAPE[cls])
-        _, db = render_scene(scene, DEMO_SIZE, 0, DEMO_LOOKS, DEMO_CORR)
-        ids.append(f"{scene.season}_s1_{scene.scene}_demo")
-        classes.append(cls)
-        images.append(db[:, :DEMO_SIZE, :DEMO_SIZE])
+        scenes = [s for s in DEMO_SCENES if s.landscape == DEMO_LANDSCAPE[cls]][:3]
+        for scene in scenes:
+            _, db = render_scene(scene, 2 * DEMO_SIZE, 0, DEMO_LOOKS, DEMO_CORR)
+            for patch in DEMO_PATCHES:
+                r, c = (k * DEMO_SIZE // 2 for k in grid[patch])
+                ids.append(f"{scene.season}_s1_{scene.scene}_p{patch}_demo")
+                classes.append(cls)
+                images.append(db[:, r : r + DEMO_SIZE, c : c + DEMO_SIZE])
     return ids, classes, np.stack(images), release_box((DEMO_SIZE, DEMO_SIZE))
 
 
-SETS = {"real": real_set, "demo": demo_set}
+OPERA_DIR = ROOT / "tests" / "data" / "opera_rtc"
+#: OPERA RTC-S1 carries no land cover; the crops' area (EPSG:32611, the dry western US) is mostly
+#: shrubland, so the paper activation of that class is used.
+OPERA_CLASS = "Shrubland"
+
+
+def opera_set() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """The two OPERA RTC-S1 crops of ``tests/data`` (100 px, 30 m, another processor than SEN12MS),
+    VV and VH stacked in dB, with the release hole scaled to 25 px."""
+    ids, images = [], []
+    for date in sorted(p for p in OPERA_DIR.iterdir() if p.is_dir()):
+        files = [next(date.glob(f"*_{pol}.tif")) for pol in ("VV", "VH")]
+        ids.append(f"opera_{date.name}")
+        images.append(read_raster(files).db())
+    return ids, [OPERA_CLASS] * len(ids), np.stack(images), release_box(images[0].shape[1:])
+
+
+SETS = {"real": real_set, "demo": demo_set, "opera": opera_set}
 
 
 def run_fit(set_name: str, preset_name: str, iterations: int) -> Path:
@@ -152,61 +183,56 @@ def score(set_name: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _worst(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per set, class and entry: the worst band of each figure, and whether all bands pass."""
+def per_class(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per set, class and entry: :func:`sardip.compare.class_means` of the tile-band rows (the
+    workflow's per-class judgement), with the mean SSIM on known pixels and on the full image."""
     keys = ["set", "land_cover", "entry", "kind", "iterations"]
-    return (
-        rows.groupby(keys, sort=False, dropna=False)
-        .agg(
-            auc_excess=("auc_excess", "max"),
-            enl_factor_min=("enl_ratio_factor", "min"),
-            enl_factor_max=("enl_ratio_factor", "max"),
-            epi_min=("epi_hole", "min"),
-            epi_max=("epi_hole", "max"),
-            corr_max=("hole_correlation", "max"),
-            ssim_NIA=("ssim_NIA", "mean"),
-            ssim_FI=("ssim_FI", "mean"),
-            ok=("ok", "all"),
-        )
-        .reset_index()
-    )
+    rows = rows.assign(iterations=rows["iterations"].fillna(-1))
+    table = class_means(rows, keys)
+    ssim = rows.groupby(keys, sort=False)[["ssim_NIA", "ssim_FI"]].mean()
+    out = table.join(ssim).reset_index()
+    return out.assign(iterations=out["iterations"].where(out["iterations"] >= 0))
 
 
-def markdown(worst: pd.DataFrame) -> str:
-    """The benchmark report: per data set, one line per entry (worst class and band)."""
+def markdown(classes: pd.DataFrame) -> str:
+    """The benchmark report: per data set, one line per entry over its classes."""
     lines = ["# Credible anonymisation: time-to-quality and baselines", "",
              f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), "
-             "CPU only, shared with other jobs.", "",
-             "Targets: every detector's AUC at most 0.07 above the untouched image's (auc_excess), hole/ring ENL "
-             "ratio within x1.5 of the untouched ratio (enl factor), EPI in the hole 0.7-1.4, hole correlation "
-             "with the original <= 0.5. Worst band (and, for the demo, worst class); `pass` = every band "
-             "(and class) meets every target. SSIM (NIA = known pixels, FI = full image) on the "
-             "[-25, 0] dB map.", ""]  # fmt: skip
-    for set_name, part in worst.groupby("set", sort=False):
-        lines += [f"## {set_name}", "", "| entry | auc_excess | enl factor | EPI | corr | SSIM NIA | SSIM FI | pass |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "CPU only.", "",
+             "Targets, judged on each class's means over its tiles and bands (as the workflow's "
+             "`meets_targets`): detector AUC at most 0.07 above the untouched image's (auc excess), hole/ring ENL "
+             "ratio within x1.5 of the untouched ratio (ENL factor, geometric mean), EPI in the hole 0.7-1.4, hole "
+             "correlation with the original <= 0.5. Columns give the worst class (auc excess, corr) or the range "
+             "over classes; `classes` = classes meeting every target; `tile-bands` = share of single (tile, band) "
+             "pairs meeting every target (a perfect fill scores about 0.6 on the demo's 16 px holes). SSIM (NIA = "
+             "known pixels, FI = full image) on the [-25, 0] dB map.", ""]  # fmt: skip
+    for set_name, part in classes.groupby("set", sort=False):
+        lines += [f"## {set_name} ({part['land_cover'].nunique()} classes, {int(part['n'].max())} tiles per class)",
+                  "", "| entry | auc excess | ENL factor | EPI | corr | SSIM NIA | SSIM FI | classes | tile-bands |",
+                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for entry, rows in part.groupby("entry", sort=False):
             lines.append(
                 f"| {entry} | {rows.auc_excess.max():.3f}"
-                f" | {rows.enl_factor_min.min():.2f}-{rows.enl_factor_max.max():.2f}"
-                f" | {rows.epi_min.min():.2f}-{rows.epi_max.max():.2f} | {rows.corr_max.max():.2f}"
+                f" | {rows.enl_ratio_factor.min():.2f}-{rows.enl_ratio_factor.max():.2f}"
+                f" | {rows.epi_hole.min():.2f}-{rows.epi_hole.max():.2f} | {rows.hole_correlation.max():.2f}"
                 f" | {rows.ssim_NIA.mean():.4f} | {rows.ssim_FI.mean():.4f}"
-                f" | {'yes' if rows.ok.all() else f'no ({int((~rows.ok).sum())}/{len(rows)} classes fail)'} |"
+                f" | {int(rows.meets_targets.sum())}/{len(rows)} | {rows.pass_share.mean():.2f} |"
             )
         lines.append("")
     return "\n".join(lines)
 
 
-def curve_figure(worst: pd.DataFrame, out: Path) -> None:
-    """Time-to-quality: worst-class auc_excess, ENL ratio factor and EPI against iterations, per set and preset."""
+def curve_figure(classes: pd.DataFrame, out: Path) -> None:
+    """Time-to-quality: worst-class auc excess and the class range of the ENL ratio factor and EPI
+    against iterations, per set and preset."""
     fig = Figure(figsize=(12, 3.6), layout="constrained")
     axes = fig.subplots(1, 3)
-    iterative = worst[worst["kind"].isin(["paper", "credible", "authors-release"])]
+    iterative = classes[classes["kind"].isin(["paper", "credible", "authors-release"])]
     for (set_name, kind), rows in iterative.groupby(["set", "kind"], sort=False):
         per_it = rows.groupby("iterations").agg(
-            auc=("auc_excess", "max"), lo=("enl_factor_min", "min"), hi=("enl_factor_max", "max"),
-            epi_lo=("epi_min", "min"), epi_hi=("epi_max", "max"))  # fmt: skip
-        style = {"real": "-o", "demo": "--s"}[set_name]
+            auc=("auc_excess", "max"), lo=("enl_ratio_factor", "min"), hi=("enl_ratio_factor", "max"),
+            epi_lo=("epi_hole", "min"), epi_hi=("epi_hole", "max"))  # fmt: skip
+        style = {"real": "-o", "demo": "--s", "opera": ":^"}[set_name]
         label = f"{kind} ({set_name})"
         axes[0].plot(per_it.index, per_it["auc"], style, label=label)
         axes[1].fill_between(per_it.index, per_it["lo"], per_it["hi"], alpha=0.3, label=label)
@@ -217,7 +243,8 @@ def curve_figure(worst: pd.DataFrame, out: Path) -> None:
     for level in (0.7, 1.4):
         axes[2].axhline(level, color="k", ls="--", lw=1)
     axes[1].set_yscale("log")
-    titles = ("max detector AUC excess (worst band/class)", "ENL ratio factor (range)", "EPI in the hole (range)")
+    titles = ("detector AUC excess (worst class mean)", "ENL ratio factor (class means)",
+              "EPI in the hole (class means)")  # fmt: skip
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -242,15 +269,15 @@ def main() -> None:
         return
     start = time.perf_counter()
     rows = pd.concat([score(s) for s in SETS if (WORK / f"{s}_paper.npz").exists()], ignore_index=True)
-    worst = _worst(rows)
+    classes = per_class(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     fit_seconds = {p.stem: np.load(p)["seconds"].tolist() for p in sorted(WORK.glob("*.npz"))}
     (RESULTS / "credible.json").write_text(json.dumps(
         {"fit_seconds": fit_seconds, "score_seconds": time.perf_counter() - start,
          "rows": json.loads(rows.to_json(orient="records"))}, indent=1))  # fmt: skip
-    (RESULTS / "credible.md").write_text(markdown(worst) + "\n![time to quality](credible_curve.png)\n")
-    curve_figure(worst, RESULTS / "credible_curve.png")
-    print(markdown(worst))
+    (RESULTS / "credible.md").write_text(markdown(classes) + "\n![time to quality](credible_curve.png)\n")
+    curve_figure(classes, RESULTS / "credible_curve.png")
+    print(markdown(classes))
 
 
 if __name__ == "__main__":
