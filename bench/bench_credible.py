@@ -235,8 +235,10 @@ def curve_figure(classes: pd.DataFrame, out: Path) -> None:
         style = {"real": "-o", "demo": "--s", "opera": ":^"}[set_name]
         label = f"{kind} ({set_name})"
         axes[0].plot(per_it.index, per_it["auc"], style, label=label)
-        axes[1].fill_between(per_it.index, per_it["lo"], per_it["hi"], alpha=0.3, label=label)
-        axes[2].fill_between(per_it.index, per_it["epi_lo"], per_it["epi_hi"], alpha=0.3, label=label)
+        for ax, lo, hi in ((axes[1], "lo", "hi"), (axes[2], "epi_lo", "epi_hi")):
+            colour = ax.fill_between(per_it.index, per_it[lo], per_it[hi], alpha=0.3).get_facecolor()[0][:3]
+            ax.plot(per_it.index, per_it[lo], style, color=colour, ms=3, lw=0.8, label=label)
+            ax.plot(per_it.index, per_it[hi], style, color=colour, ms=3, lw=0.8)
     axes[0].axhline(0.07, color="k", ls="--", lw=1)
     for level in (1 / 1.5, 1.5):
         axes[1].axhline(level, color="k", ls="--", lw=1)
