@@ -20,7 +20,7 @@ import pandas as pd
 
 from sardip.audit import audit, verdict
 from sardip.compare import class_means
-from sardip.demo import DEMO_SCENES, LANDSCAPES, _scene_seed, correlated_speckle, patch_grid
+from sardip.demo import DEMO_SCENES, correlated_speckle, patch_grid, render_scene, scene_layers
 from sardip.masks import release_box
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
@@ -38,9 +38,8 @@ def perfect_fill_verdicts() -> pd.DataFrame:
     for scene in DEMO_SCENES:
         if scene.landscape not in CLASS_OF:
             continue
-        rng = np.random.default_rng(_scene_seed(0, scene))  # the generator's own draws, in its order
-        _, reflectivity = LANDSCAPES[scene.landscape](rng, size)
-        image = reflectivity + 10 * np.log10(correlated_speckle(rng, reflectivity.shape, LOOKS, CORR))
+        _, reflectivity, _ = scene_layers(scene, size, 0, LOOKS, CORR)
+        _, image = render_scene(scene, size, 0, LOOKS, CORR)  # the demo data itself, as written
         fresh = np.random.default_rng(scene.scene)
         for patch, r, c in patch_grid(PATCHES):
             window = np.s_[:, r * stride : r * stride + TILE, c * stride : c * stride + TILE]

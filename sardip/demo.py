@@ -236,13 +236,21 @@ def _scene_seed(seed: int, scene: DemoScene) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def scene_layers(
+    scene: DemoScene, size: int, seed: int, looks: int, corr_sigma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IGBP map (size, size), noise-free reflectivity in dB and intensity speckle (2, size, size) of one
+    demo scene: the truth behind :func:`render_scene`, for benchmarks that need it."""
+    rng = np.random.default_rng(_scene_seed(seed, scene))
+    igbp, reflectivity_db = LANDSCAPES[scene.landscape](rng, size)
+    return igbp, reflectivity_db, correlated_speckle(rng, reflectivity_db.shape, looks, corr_sigma)
+
+
 def render_scene(
     scene: DemoScene, size: int, seed: int, looks: int, corr_sigma: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """IGBP map (size, size) and speckled dB image (2, size, size) of one demo scene."""
-    rng = np.random.default_rng(_scene_seed(seed, scene))
-    igbp, reflectivity_db = LANDSCAPES[scene.landscape](rng, size)
-    speckle = correlated_speckle(rng, reflectivity_db.shape, looks, corr_sigma)
+    igbp, reflectivity_db, speckle = scene_layers(scene, size, seed, looks, corr_sigma)
     return igbp, (reflectivity_db + 10 * np.log10(speckle)).astype(np.float32)
 
 
