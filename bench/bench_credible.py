@@ -42,12 +42,13 @@ from sardip.audit import audit, verdict
 from sardip.classes import PAPER_CLASSES
 from sardip.compare import class_means
 from sardip.demo import DEMO_SCENES, patch_grid, render_scene
-from sardip.dip.engine import fit, tile_seed
+from sardip.dip.engine import fit
 from sardip.dip.presets import get_preset
 from sardip.fill import classic_fill, parse_variant
 from sardip.geotiff import read_raster
 from sardip.masks import release_box
 from sardip.metrics import tile_metrics
+from sardip.seeds import tile_seed
 from sardip.speckle import speckle_fill
 
 ROOT = Path(__file__).resolve().parents[1]

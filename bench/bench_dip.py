@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from pytorch_msssim import ssim
 
-from sardip.dip.engine import fit, tile_seed
+from sardip.dip.engine import fit
 from sardip.dip.network import UNet
 from sardip.dip.noise import make_noise
 from sardip.dip.presets import get_preset
+from sardip.seeds import tile_seed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CAMPAIGN_TILE_ITERATIONS = 2800 * 6000

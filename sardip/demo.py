@@ -12,7 +12,6 @@ which gives Gamma(L, 1/L) intensity with unit mean. Intensity = reflectivity x s
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import rasterio
 from rasterio.transform import from_origin
 from scipy import ndimage
 
+from sardip.seeds import name_hash
 from sardip.sen12ms import LC_BANDS, S1_BANDS, TileRef
 
 #: Per IGBP class: typical (VV, VH) sigma0 in dB and the LCCS land-cover code written to band 2.
@@ -232,8 +232,7 @@ def correlated_speckle(rng: np.random.Generator, shape: tuple[int, ...], looks: 
 
 
 def _scene_seed(seed: int, scene: DemoScene) -> int:
-    digest = hashlib.sha256(f"{seed}:{scene.season}:{scene.scene}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+    return name_hash(f"{scene.season}:{scene.scene}", seed)
 
 
 def scene_layers(

@@ -25,7 +25,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sardip import __version__
-from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit, tile_seed
+from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit
 from sardip.dip.presets import Preset, get_preset
 from sardip.fill import classic_fill, get_method
 from sardip.geotiff import Raster, from_db, read_raster, write_mask, write_raster
@@ -33,6 +33,7 @@ from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.masks import describe_mask, hidden_fraction, make_mask
 from sardip.metrics import band_names
+from sardip.seeds import tile_seed
 from sardip.speckle import params_tag, speckle_fill
 
 log = logging.getLogger(__name__)

@@ -2,14 +2,13 @@
 
 A tile qualifies when at least ``purity`` of its valid pixels (LC present, both S1 bands finite)
 belong to one of the requested DFC2020 classes. The draw is a bottom-k sample: each tile gets a key
-``u = sha256(seed:tile_id)`` mapped to [0, 1), and a class keeps its ``max_per_class`` tiles with the
+``u = sardip.seeds.unit_key(tile_id, seed)`` in [0, 1), and a class keeps its ``max_per_class`` tiles with the
 smallest keys. A tile's key never depends on the other tiles, so adding scenes keeps every selected
 tile selected unless a newcomer with a smaller key takes its place in a class that is already full.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sardip.classes import DFC2020_CODES, DFC2020_NAMES, igbp_to_dfc2020
+from sardip.seeds import unit_key
 from sardip.sen12ms import TileError, pair_scene, read_lc_igbp, read_s1
 
 COUNT_COLUMNS = [f"n_{name}" for name in DFC2020_NAMES.values()]
@@ -96,12 +96,6 @@ def combine_inventories(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return inventory
 
 
-def selection_key(tile_id: str, seed: int) -> float:
-    """Reproducible uniform key in [0, 1) of a tile, independent of every other tile."""
-    digest = hashlib.sha256(f"{seed}:{tile_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
 def select_tiles(
     inventory: pd.DataFrame,
     classes: Sequence[str],
@@ -118,7 +112,7 @@ def select_tiles(
     ok = ok[ok["majority_class"].isin(classes)]
     if not include_holdout:
         ok = ok[ok["split"] != "holdout"]
-    ok = ok.assign(key=[selection_key(t, seed) for t in ok["tile_id"]])
+    ok = ok.assign(key=[unit_key(t, seed) for t in ok["tile_id"]])
     chosen = ok.sort_values(["majority_class", "key"]).groupby("majority_class", sort=False).head(max_per_class)
     columns = ["tile_id", "class", "purity", "scene_id", "split", "s1_path", "lc_path", "n_nan", "key"]
     chosen = chosen.rename(columns={"majority_class": "class"})[columns]

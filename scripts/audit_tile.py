@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from sardip.compare import compare_tile, snapshot_curve
-from sardip.dip.engine import tile_seed
 from sardip.io import write_table
 from sardip.logs import log_to_file
+from sardip.seeds import tile_seed
 
 logger = log_to_file(snakemake.log[0])
 tile = snakemake.wildcards.tile

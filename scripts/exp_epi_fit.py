@@ -2,12 +2,12 @@
 
 import torch
 
-from sardip.dip.engine import tile_seed
 from sardip.dip.presets import get_preset
 from sardip.experiments import epi_trajectory, read_tiles, tile_masks
 from sardip.gpu import claim_device
 from sardip.io import write_table
 from sardip.logs import log_to_file
+from sardip.seeds import tile_seed
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

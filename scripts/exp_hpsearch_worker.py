@@ -2,7 +2,6 @@
 
 import torch
 
-from sardip.dip.engine import tile_seed
 from sardip.dip.presets import get_preset
 from sardip.experiments import (
     SearchSettings,
@@ -16,6 +15,7 @@ from sardip.experiments import (
 from sardip.gpu import claim_device
 from sardip.io import write_table
 from sardip.logs import log_to_file
+from sardip.seeds import tile_seed
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

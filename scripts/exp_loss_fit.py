@@ -3,12 +3,12 @@
 import numpy as np
 import torch
 
-from sardip.dip.engine import tile_seed
 from sardip.dip.presets import get_preset
 from sardip.experiments import loss_comparison, read_tiles, tile_masks
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.logs import log_to_file
+from sardip.seeds import tile_seed
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

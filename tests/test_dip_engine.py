@@ -14,9 +14,10 @@ import rasterio
 import torch
 
 from sardip.dip.checkpoint import CheckpointError
-from sardip.dip.engine import EngineError, fit, plateau_step, tile_seed
+from sardip.dip.engine import EngineError, fit, plateau_step
 from sardip.dip.presets import get_preset
 from sardip.inpaint import inpaint_tiles
+from sardip.seeds import tile_seed
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
@@ -46,12 +47,6 @@ def test_odd_size_every_loss_and_noise(name: str) -> None:
             assert result.output_db.shape == (1, 2, 37, 31)
             assert np.isfinite(result.output_db).all()
             assert [r["iteration"] for r in result.trajectories[0]] == [1, 2, 3]
-
-
-def test_tile_seed() -> None:
-    assert tile_seed("a", 0) == tile_seed("a", 0)
-    assert len({tile_seed("a", 0), tile_seed("b", 0), tile_seed("a", 1)}) == 3
-    assert 0 <= tile_seed("x", 5) < 2**63
 
 
 def test_loss_sees_known_pixels_only_and_nan_is_nodata() -> None:

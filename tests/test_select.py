@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from conftest import write_tif
 
-from sardip.select import combine_inventories, scene_inventory, select_tiles, selection_key, tile_histogram
+from sardip.seeds import unit_key
+from sardip.select import combine_inventories, scene_inventory, select_tiles, tile_histogram
 from sardip.sen12ms import TileRef, scene_files
 
 SEASON = "ROIs1868_summer"
@@ -70,7 +71,7 @@ def test_draw_is_bottom_k_and_stable_when_scenes_are_added(tmp_path):
     for patch in range(1, 9):
         make_tile(tmp_path, 1, patch, 13)
     before = select_tiles(inventory_of(tmp_path, [1]), ["Urban"], 0.9, 3, 7, False)
-    keys = sorted(selection_key(f"{SEASON}_1_p{p}", 7) for p in range(1, 9))
+    keys = sorted(unit_key(f"{SEASON}_1_p{p}", 7) for p in range(1, 9))
     assert sorted(before["key"]) == keys[:3]
     for patch in range(1, 9):
         make_tile(tmp_path, 2, patch, 13)
@@ -82,11 +83,6 @@ def test_draw_is_bottom_k_and_stable_when_scenes_are_added(tmp_path):
     for tile in bumped:
         assert (newcomers["key"] < before.set_index("tile_id").loc[tile, "key"]).any()
     assert len(after) == 3
-
-
-def test_reproducible_keys():
-    assert selection_key("a", 1) == selection_key("a", 1) != selection_key("a", 2)
-    assert 0 <= selection_key("a", 1) < 1
 
 
 @pytest.mark.parametrize(

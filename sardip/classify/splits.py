@@ -9,7 +9,7 @@ make the validation loss, and so early stopping, optimistic.
 
 Validation scenes are drawn per stratum, the scenes grouped by their most frequent tile label, so a
 class seen in few scenes is never held out whole and keeps training tiles. Within a stratum the
-draw is bottom-k on ``sha256(seed:scene_id)``: the ``round(val_fraction * n)`` scenes with the
+draw is bottom-k on ``sardip.seeds.unit_key(scene_id, seed)``: the ``round(val_fraction * n)`` scenes with the
 smallest keys (at least one when ``val_fraction > 0`` and the stratum has two or more scenes, never
 all of them). A scene's key does not depend on the other scenes, so the draw is reproducible across
 machines and Python versions (``hash()`` is salted per process).
@@ -17,13 +17,13 @@ machines and Python versions (``hash()`` is salted per process).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 
 import pandas as pd
 
 from sardip.classify.labels import CLASS_ORDER, labels_from_inventory
+from sardip.seeds import unit_key
 
 TILE_ID_RE = re.compile(r"^(?P<season>ROIs\d{4}_[a-z]+)_(?P<scene>\d+)_p(?P<patch>\d+)$")
 POOL_COLUMNS = ["tile_id", "scene_id", "s1_path", "label"]
@@ -37,12 +37,6 @@ def scene_of_tile(tile_id: str) -> str:
     return f"{match['season']}/s1_{match['scene']}"
 
 
-def scene_key(scene_id: str, seed: int) -> float:
-    """Reproducible uniform key in [0, 1) of a scene."""
-    digest = hashlib.sha256(f"{seed}:{scene_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
 def validation_scenes(scenes: Iterable[str], val_fraction: float, seed: int) -> set[str]:
     """The scenes held out for validation (see the module docstring for the rule)."""
     if not 0 <= val_fraction < 1:
@@ -51,7 +45,7 @@ def validation_scenes(scenes: Iterable[str], val_fraction: float, seed: int) -> 
     n_val = round(val_fraction * len(unique))
     if val_fraction > 0 and len(unique) >= 2:
         n_val = min(max(n_val, 1), len(unique) - 1)
-    return set(sorted(unique, key=lambda s: scene_key(s, seed))[:n_val])
+    return set(sorted(unique, key=lambda s: unit_key(s, seed))[:n_val])
 
 
 def scenes_of_tiles(test_tiles: pd.DataFrame) -> set[str]:

@@ -9,7 +9,7 @@ in normalised units ``x_n = (x_dB - db_offset) / db_scale`` (an exact affine map
 and returns ``f_theta*(Z_b)`` in dB, with NaN again where the input was NaN. The B problems share
 nothing: each tile's parameters, input noise, jitter generator, Adam moments, learning rate and
 plateau counters are its own, and the minimised ``sum_b L_b`` has gradient ``dL_b / dtheta_b``
-with respect to tile ``b``'s parameters. A tile's seed (:func:`tile_seed`) fixes its initialisation,
+with respect to tile ``b``'s parameters. A tile's seed (:func:`sardip.seeds.tile_seed`) fixes its initialisation,
 ``Z`` and jitter, so its result does not depend on which tiles share its batch.
 
 Iterations never read the device back: losses, learning rates and plateau counters stay tensors,
@@ -27,7 +27,6 @@ Adam is PyTorch's (betas 0.9, 0.999, eps 1e-8, no weight decay) with a per-tile 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -55,12 +54,6 @@ ProgressCallback = Callable[[int, int, list[dict]], None]
 
 class EngineError(ValueError):
     """Inputs a fit cannot use (shapes, seeds, a tile without any known pixel, an unusable device option)."""
-
-
-def tile_seed(tile_id: str, base_seed: int) -> int:
-    """A tile's own seed: the first 8 bytes of ``sha256(f"{base_seed}:{tile_id}")`` as a 63-bit integer."""
-    digest = hashlib.sha256(f"{base_seed}:{tile_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
 @dataclass
@@ -257,7 +250,7 @@ def fit(
     """Fit one DIP per tile and return the outputs in dB.
 
     ``images_db`` (B, C, H, W) float dB, NaN = nodata (never fitted, NaN in the output); ``hidden``
-    (H, W) or (B, H, W) bool, True = hidden (not fitted); ``seeds`` one per tile (see :func:`tile_seed`).
+    (H, W) or (B, H, W) bool, True = hidden (not fitted); ``seeds`` one per tile (see :func:`sardip.seeds.tile_seed`).
     Any H, W: tiles are zero-padded at the bottom/right to a multiple of ``2 ** preset.depth`` (and to
     at least twice that, so the coarsest level keeps 2 px for reflection padding) with the padding
     marked unknown, and cropped back. ``iterations`` defaults to the preset's.

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sardip.dip.engine import tile_seed
 from sardip.geotiff import read_raster
 from sardip.masks import MaskError, box_mask, check_mask, make_mask
 from sardip.metrics import db_to_unit, tile_metrics
+from sardip.seeds import tile_seed
 
 #: Score columns of every experiment table, in order.
 SCORES: tuple[str, ...] = ("ssim_fi", "ssim_oia", "mse_fi", "mse_oia", "epi_fi", "epi_oia")
@@ -40,7 +40,7 @@ def read_tiles(paths: Sequence[str | Path]) -> np.ndarray:
 def tile_masks(paths: Sequence[str | Path], spec: str, tile_ids: Sequence[str], seed: int) -> np.ndarray:
     """Hidden areas (B, H, W) of :func:`sardip.masks.make_mask` ``spec`` on each tile's grid.
 
-    ``random:SIZE`` boxes are seeded per tile with :func:`sardip.dip.engine.tile_seed`, as in the
+    ``random:SIZE`` boxes are seeded per tile with :func:`sardip.seeds.tile_seed`, as in the
     inpainting stage, so every experiment hides the same place in a tile.
     """
     return np.stack(
