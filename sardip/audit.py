@@ -1,7 +1,7 @@
 """Can anyone tell where the image was edited? A forensic audit of one inpainted tile.
 
 Per band, the hidden area H (after the edit) is compared with a ring R of known pixels around it of
-about the same area (:func:`ring_mask`), and every statistic is also computed on the untouched
+about the same area (:func:`sardip.masks.ring_mask`), and every statistic is also computed on the untouched
 original with the same H and R: the **baseline**, i.e. what an unedited image scores.
 
 Consistency of H with R (``subject`` = ``result`` or ``original``):
@@ -40,7 +40,7 @@ import pandas as pd
 from scipy import ndimage, stats
 
 from sardip.geotiff import read_pair
-from sardip.masks import make_mask
+from sardip.masks import make_mask, ring_mask
 from sardip.metrics import ENL_PATCH, band_names, epi
 
 #: Window sides (px) of the blind detectors.
@@ -56,22 +56,6 @@ TARGETS: dict[str, float] = {
     "epi_max": 1.4,
     "max_hole_correlation": 0.5,
 }
-
-
-def ring_mask(hidden: np.ndarray, valid: np.ndarray, area_ratio: float = 1.0) -> np.ndarray:
-    """Known valid pixels nearest to ``hidden`` (Euclidean distance), ``area_ratio`` x the hole's area.
-
-    All pixels up to the distance of the ``ceil(area_ratio * |hidden|)``-th nearest are taken (ties
-    included); near a tile edge the ring simply reaches further out. (H, W) bool.
-    """
-    hidden = np.asarray(hidden, dtype=bool)
-    candidates = np.asarray(valid, dtype=bool) & ~hidden
-    if not hidden.any() or not candidates.any():
-        return np.zeros_like(hidden)
-    distance = ndimage.distance_transform_edt(~hidden)
-    values = np.sort(distance[candidates])
-    k = min(int(np.ceil(area_ratio * hidden.sum())), values.size) - 1
-    return candidates & (distance <= values[k])
 
 
 def _local_mean(a: np.ndarray, w: int) -> np.ndarray:

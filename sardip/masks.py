@@ -13,6 +13,9 @@ CLI and the metrics all go through :func:`make_mask`, which reads one spec strin
   WGS84 lon/lat): every pixel a geometry touches is hidden.
 
 ``grow`` then widens the hidden area by N pixels (Euclidean disk), for every kind.
+
+:func:`ring_mask` gives the known pixels around a hidden area, the ring that the fills draw from and
+the audit compares the hole with.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.features import rasterize
 from rasterio.warp import transform_geom
-from scipy.ndimage import binary_dilation
+from scipy.ndimage import binary_dilation, distance_transform_edt
 from shapely.geometry import mapping, shape
 
 from sardip.geotiff import Grid, RasterError, read_grid
@@ -235,6 +238,22 @@ def check_mask(hidden: np.ndarray, source: str, grid: Grid | None = None) -> Non
         raise MaskError(f"mask {source} hides no pixel (empty, or entirely outside the raster)")
     if hidden.all():
         raise MaskError(f"mask {source} hides every pixel: nothing is left to fit")
+
+
+def ring_mask(hidden: np.ndarray, valid: np.ndarray, area_ratio: float = 1.0) -> np.ndarray:
+    """Known valid pixels nearest to ``hidden`` (Euclidean distance), ``area_ratio`` x the hole's area.
+
+    All pixels up to the distance of the ``ceil(area_ratio * |hidden|)``-th nearest are taken (ties
+    included); near a tile edge the ring simply reaches further out. (H, W) bool.
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    candidates = np.asarray(valid, dtype=bool) & ~hidden
+    if not hidden.any() or not candidates.any():
+        return np.zeros_like(hidden)
+    distance = distance_transform_edt(~hidden)
+    values = np.sort(distance[candidates])
+    k = min(int(np.ceil(area_ratio * hidden.sum())), values.size) - 1
+    return candidates & (distance <= values[k])
 
 
 def hidden_fraction(hidden: np.ndarray) -> float:

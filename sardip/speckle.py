@@ -10,7 +10,7 @@ wider than the ring's background kernel because a DIP fitted for a thousand iter
 fit noise of a few pixels that would add to the new grain: on the real SEN12MS tile 2 px let the
 detectors find the hole from 1000 iterations on, 3 px kept every target met from 250 to 3000 iterations,
 4 px left the hole too smooth), and adds a new grain field drawn from the statistics of the known pixels
-of a context ring around the hole (:func:`sardip.audit.ring_mask`, ``CONTEXT_AREA`` times the hole's
+of a context ring around the hole (:func:`sardip.masks.ring_mask`, ``CONTEXT_AREA`` times the hole's
 area). Working in dB deals with the log bias: the fill already is a dB mean, ``10 log10 R + b(L)`` with
 ``b(L) = (10 / ln 10) (digamma(L) - ln L)`` for L-look speckle, and the grain is drawn with the ring's
 own dB distribution, so no bias has to be added or removed.
@@ -54,7 +54,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage, optimize, special
 
-from sardip.audit import ring_mask
+from sardip.masks import ring_mask
 
 #: Side (px) of the blocks on which looks and correlation are estimated (``MIN_PATCH`` on tiny tiles).
 PATCH = 9

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sardip.audit import DETECTORS, audit, ring_mask, roc_auc, verdict, window_enl
+from sardip.audit import DETECTORS, audit, roc_auc, verdict, window_enl
 from sardip.cli import main
 from sardip.demo import correlated_speckle
 from sardip.geotiff import read_raster
-from sardip.masks import release_box
+from sardip.masks import release_box, ring_mask
 
 REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
 

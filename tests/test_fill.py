@@ -10,14 +10,13 @@ import pytest
 import rasterio
 import torch
 
-from sardip.audit import ring_mask
 from sardip.compare import compare_tile, comparison, curve_table, snapshot_curve
 from sardip.dip.presets import PRESETS, get_preset
 from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant
 from sardip.geotiff import read_raster
 from sardip.inpaint import InpaintError, inpaint_file
-from sardip.masks import release_box
+from sardip.masks import release_box, ring_mask
 
 REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
 

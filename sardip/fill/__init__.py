@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sardip.audit import ring_mask
 from sardip.fill import classic
+from sardip.masks import ring_mask
 
 #: Suffix of a method name asking for speckle-consistent filling after the fill.
 SPECKLE_SUFFIX = "+speckle"
@@ -80,7 +80,7 @@ def classic_fill(name: str, image_db: np.ndarray, hidden: np.ndarray) -> np.ndar
     """Fill ``hidden`` (H, W) bool in ``image_db`` (C, H, W) dB with classic method ``name``.
 
     NaN pixels are treated as unknown while filling and stay NaN in the output; outside ``hidden``
-    the output is ``image_db`` (float32). The ring for ``constant`` is :func:`sardip.audit.ring_mask`.
+    the output is ``image_db`` (float32). The ring for ``constant`` is :func:`sardip.masks.ring_mask`.
     """
     method = get_method(name)
     if method.band_fill is None:
