@@ -41,7 +41,7 @@ from scipy import ndimage, stats
 
 from sardip.geotiff import read_pair
 from sardip.masks import make_mask, ring_mask
-from sardip.metrics import ENL_PATCH, band_names, epi
+from sardip.metrics import ENL_PATCH, epi
 
 #: Window sides (px) of the blind detectors.
 WINDOWS: tuple[int, ...] = (5, 9, 15)
@@ -283,4 +283,4 @@ def audit_files(
     counts differ."""
     original, result = read_pair(original_path, result_path)
     hidden = make_mask(str(mask_path_or_spec), original.grid, invert=invert_mask)
-    return audit(original.db(), result.db(), hidden, band_names(original))
+    return audit(original.db(), result.db(), hidden, original.band_names)

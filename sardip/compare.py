@@ -28,7 +28,7 @@ from sardip.geotiff import from_db, read_raster, write_raster
 from sardip.inpaint import inpaint_file
 from sardip.io import atomic_path
 from sardip.masks import make_mask
-from sardip.metrics import band_names, tile_metrics_files
+from sardip.metrics import tile_metrics_files
 from sardip.speckle import params_tag, speckle_fill
 
 
@@ -41,7 +41,7 @@ def speckle_file(original: str | Path, network: str | Path, mask: str | Path, ou
     filled_db, params = speckle_fill(raster.db(), fitted.db(), hidden, seed)
     result = np.where(hidden[None], from_db(filled_db, raster.units).astype(np.float32), raster.data)
     tags = {"method": "dip+speckle", "network_output": str(network), "tile_seed": str(seed), "speckle": "on",
-            "speckle_params": params_tag(params, band_names(raster)), "units": raster.units}  # fmt: skip
+            "speckle_params": params_tag(params, raster.band_names), "units": raster.units}  # fmt: skip
     with atomic_path(out) as tmp:
         write_raster(tmp, result, like=raster, tags=tags)
 
@@ -145,7 +145,7 @@ def snapshot_curve(
     time-to-quality curve of one tile, one row per iterations, fill and band."""
     raster = read_raster(original)
     hidden = make_mask(str(mask), raster.grid)
-    image, bands = raster.db(), band_names(raster)
+    image, bands = raster.db(), raster.band_names
     rows = []
     for iterations, path in sorted(snapshots.items()):
         network = read_raster(path, units=raster.units).db()

@@ -137,9 +137,20 @@ class Raster:
         """The data in dB, ``(C, H, W)`` float32 (a copy; see :func:`to_db`)."""
         return to_db(self.data, self.units)
 
+    @property
+    def band_names(self) -> tuple[str, ...]:
+        """A name for every band, for tables, tags and figures: the ``descriptions`` when every band has
+        one; otherwise a 2-band raster is taken in SEN12MS ``s1`` order (VV, VH), and any other gets
+        ``band1``, ``band2``, ..."""
+        if all(self.descriptions):
+            return tuple(str(d) for d in self.descriptions)
+        if self.count == len(S1_BANDS):
+            return S1_BANDS
+        return tuple(f"band{i + 1}" for i in range(self.count))
 
-def _band_names(path: Path, descriptions: tuple[str | None, ...]) -> tuple[str | None, ...]:
-    """Band names from the file, else from its name: a polarisation token, or SEN12MS ``s1`` (VV, VH)."""
+
+def _descriptions(path: Path, descriptions: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    """Band descriptions from the file, else from its name: a polarisation token, or SEN12MS ``s1`` (VV, VH)."""
     if any(descriptions):
         return tuple(d or None for d in descriptions)
     match = FILE_RE.match(path.name)
@@ -158,7 +169,7 @@ def _read_one(path: Path) -> tuple[np.ndarray, dict, tuple[str | None, ...]]:
         except RasterioIOError as err:
             raise RasterError(f"{path}: pixels cannot be decoded, file corrupt or truncated ({err})") from None
         profile = src.profile.copy()
-        names = _band_names(path, tuple(src.descriptions))
+        names = _descriptions(path, tuple(src.descriptions))
     data = raw.astype(np.float32)
     nodata = profile.get("nodata")
     if nodata is not None and not math.isnan(nodata):
@@ -201,7 +212,7 @@ def read_raster(paths: str | Path | Sequence[str | Path], units: str = "auto") -
     first_profile: dict = {}
     grid: Grid | None = None
     for path in files:
-        data, profile, band_names = _read_one(path)
+        data, profile, descriptions = _read_one(path)
         this_grid = Grid.from_profile(profile)
         if grid is None:
             grid, first_profile = this_grid, profile
@@ -215,7 +226,7 @@ def read_raster(paths: str | Path | Sequence[str | Path], units: str = "auto") -
                     f"({first_profile.get('nodata')} vs {profile.get('nodata')})"
                 )
         bands.append(data)
-        names.extend(band_names)
+        names.extend(descriptions)
         dtypes.append(profile["dtype"])
     assert grid is not None
     stack = np.concatenate(bands, axis=0)

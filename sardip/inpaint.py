@@ -32,7 +32,6 @@ from sardip.geotiff import Raster, from_db, read_raster, write_mask, write_raste
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.masks import describe_mask, hidden_fraction, make_mask
-from sardip.metrics import band_names
 from sardip.seeds import tile_seed
 from sardip.speckle import params_tag, speckle_fill
 
@@ -266,7 +265,7 @@ def _fill_hole(
     if add_speckle:
         speckled_db, params = speckle_fill(raster.db(), fill_db, hidden, tseed)
         filled = from_db(speckled_db, raster.units).astype(np.float32)
-        speckle_tag = params_tag(params, band_names(raster))
+        speckle_tag = params_tag(params, raster.band_names)
     return raw, np.where(hidden[None], filled, raster.data), speckle_tag
 
 

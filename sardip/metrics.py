@@ -48,9 +48,8 @@ import pandas as pd
 import torch
 from torch.nn import functional
 
-from sardip.geotiff import Raster, read_pair
+from sardip.geotiff import read_pair
 from sardip.masks import make_mask
-from sardip.sen12ms import S1_BANDS
 
 #: Scenario names, in the order tables and figures use.
 SCENARIOS: tuple[str, ...] = ("NIA", "FI", "OIA")
@@ -299,15 +298,6 @@ def tile_metrics(
     return frame.astype({"support": "int64", "fallback": bool, "ms_ssim_scales": "Int64", "ms_ssim_win": "Int64"})
 
 
-def band_names(raster: Raster) -> tuple[str, ...]:
-    """Band names from the file; without them a 2-band file is taken as SEN12MS ``s1`` order (VV, VH)."""
-    if all(raster.descriptions):
-        return tuple(str(d) for d in raster.descriptions)
-    if raster.count == len(S1_BANDS):
-        return tuple(S1_BANDS)
-    return tuple(f"band{i + 1}" for i in range(raster.count))
-
-
 def tile_metrics_files(
     original_path: str | Path,
     result_path: str | Path,
@@ -325,9 +315,9 @@ def tile_metrics_files(
     their grids, band counts or band names differ.
     """
     original, result = read_pair(original_path, result_path)
-    bands = band_names(original)
-    if all(result.descriptions) and band_names(result) != bands:
-        raise ValueError(f"{original_path} has bands {bands} but {result_path} has {band_names(result)}")
+    bands = original.band_names
+    if all(result.descriptions) and result.band_names != bands:
+        raise ValueError(f"{original_path} has bands {bands} but {result_path} has {result.band_names}")
     hidden = make_mask(str(mask_path_or_spec), original.grid, invert=invert_mask)
     frame = tile_metrics(original.db(), result.db(), hidden, bands)
     frame.insert(0, "land_cover", land_cover)

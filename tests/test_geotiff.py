@@ -222,3 +222,24 @@ def test_raster_count_and_fields() -> None:
     raster = read_raster(str(S1))
     assert isinstance(raster, Raster) and raster.count == 2
     assert raster.profile["count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("count", "descriptions", "names"),
+    [
+        (2, ("HH", "HV"), ("HH", "HV")),
+        (2, (None, None), ("VV", "VH")),
+        (2, ("VV", None), ("VV", "VH")),
+        (3, (None, None, None), ("band1", "band2", "band3")),
+        (1, ("VH",), ("VH",)),
+    ],
+)
+def test_band_names_belong_to_the_raster(
+    tmp_path: Path, count: int, descriptions: tuple[str | None, ...], names: tuple[str, ...]
+) -> None:
+    path = small_raster(tmp_path, np.full((count, 5, 7), -10.0), None)
+    with rasterio.open(path, "r+") as dst:
+        for band, name in enumerate(descriptions, start=1):
+            if name:
+                dst.set_band_description(band, name)
+    assert read_raster(path).band_names == names

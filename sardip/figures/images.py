@@ -14,7 +14,6 @@ from matplotlib.image import AxesImage
 from sardip.figures.common import db_limits, save
 from sardip.geotiff import Grid, read_raster
 from sardip.masks import make_mask
-from sardip.metrics import band_names
 
 PathLike = str | Path
 #: Grey scale for dB images; NaN (the blanked hole) shows blue, not white as bright backscatter would.
@@ -24,7 +23,7 @@ GRAY_HOLE_BLUE = colormaps["gray"].with_extremes(bad="tab:blue")
 def read_band_db(path: PathLike, band: str) -> tuple[np.ndarray, Grid]:
     """Band ``band`` (e.g. ``"VV"``) of a GeoTIFF in dB, (H, W) float32, with the file's grid."""
     raster = read_raster(path)
-    names = band_names(raster)
+    names = raster.band_names
     if band not in names:
         raise ValueError(f"{path}: no band {band!r} (bands: {names})")
     return raster.db()[names.index(band)], raster.grid
