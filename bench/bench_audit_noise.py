@@ -4,7 +4,7 @@ On every demo tile of the seven paper classes (5 scenes x 9 patches, 64 px, rele
 16 px), the hole is refilled with the generator's own truth: the scene's noise-free reflectivity
 times a fresh draw of its correlated multilook speckle. No fill can do better, so what this fill
 scores is the audit's noise floor: the share of single tiles that meet every target, and the class
-means the workflow judges (:func:`sardip.compare.class_means`). Writes
+means the workflow judges (:func:`sardip.audit.stage.class_means`). Writes
 ``bench/results/audit_noise.{md,json}``.
 
     python bench/bench_audit_noise.py
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sardip.audit import audit, verdict
-from sardip.compare import class_means
+from sardip.audit.stage import class_means
 from sardip.demo import DEMO_SCENES, correlated_speckle, patch_grid, render_scene, scene_layers
 from sardip.masks import release_box
 

@@ -39,8 +39,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from sardip.audit import audit, verdict
+from sardip.audit.stage import class_means
 from sardip.classes import PAPER_CLASSES
-from sardip.compare import class_means
 from sardip.demo import DEMO_SCENES, patch_grid, render_scene
 from sardip.dip.engine import fit
 from sardip.dip.presets import get_preset
@@ -185,7 +185,7 @@ def score(set_name: str) -> pd.DataFrame:
 
 
 def per_class(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per set, class and entry: :func:`sardip.compare.class_means` of the tile-band rows (the
+    """Per set, class and entry: :func:`sardip.audit.stage.class_means` of the tile-band rows (the
     workflow's per-class judgement), with the mean SSIM on known pixels and on the full image."""
     keys = ["set", "land_cover", "entry", "kind", "iterations"]
     rows = rows.assign(iterations=rows["iterations"].fillna(-1))

@@ -175,8 +175,8 @@ def inpaint_file(
     ``speckle_params`` tag.
     """
     fill = get_method(method)
-    config = get_preset(preset, land_cover) if fill.is_dip else None
-    add_speckle = config.speckle if speckle is None and config is not None else bool(speckle)
+    dip_preset = get_preset(preset, land_cover) if fill.is_dip else None
+    add_speckle = dip_preset.speckle if speckle is None and dip_preset is not None else bool(speckle)
     files = [Path(p) for p in ([inputs] if isinstance(inputs, str | Path) else inputs)]
     raster = read_raster(files, units=units)
     if not np.isfinite(raster.data).any():
@@ -189,8 +189,8 @@ def inpaint_file(
             raise InpaintError(f"method {method!r} is not iterative: no snapshots, trajectory or checkpoint")
         return _classic_file(raster, hidden, fill.name, out, add_speckle, tseed, tile_id, seed,
                              (mask_spec, invert_mask, grow), raw_out, mask_out)  # fmt: skip
-    assert config is not None
-    iterations = config.iterations if iterations is None else iterations
+    assert dip_preset is not None
+    iterations = dip_preset.iterations if iterations is None else iterations
     snapshot_iters = sorted({int(i) for i in snapshot_iters})
     bad = [i for i in snapshot_iters if not 0 <= i <= iterations]
     if bad:
@@ -201,12 +201,17 @@ def inpaint_file(
     on_report, bar = progress_reporter(iterations, tile_id)
     with claim_device(device) as claim, bar:
         log.info(
-            "%s: preset %s (%s) on %s (%s)", tile_id, config.name, config.config_hash(), claim.device, claim.reason
+            "%s: preset %s (%s) on %s (%s)",
+            tile_id,
+            dip_preset.name,
+            dip_preset.config_hash(),
+            claim.device,
+            claim.reason,
         )
         result = inpaint_tiles(
             raster.db()[None],
             hidden,
-            config,
+            dip_preset,
             [tseed],
             iterations=iterations,
             device=claim.device,
@@ -219,10 +224,10 @@ def inpaint_file(
     network, anonymised, speckle_tag = _fill_hole(raster, result.fit.output_db[0], hidden, add_speckle, tseed)
     tags = {
         **_provenance(raster, hidden, "dip", tile_id, tseed, seed, (mask_spec, invert_mask, grow), speckle_tag),
-        "preset": config.name,
-        "preset_params": json.dumps(config.to_dict(), sort_keys=True),
-        "config_hash": config.config_hash(),
-        "land_cover": str(config.land_cover),
+        "preset": dip_preset.name,
+        "preset_params": json.dumps(dip_preset.to_dict(), sort_keys=True),
+        "config_hash": dip_preset.config_hash(),
+        "land_cover": str(dip_preset.land_cover),
         "iterations": str(iterations),
     }
     with ExitStack() as outputs:
@@ -243,7 +248,7 @@ def inpaint_file(
     return InpaintSummary(
         out=Path(out),
         hidden_fraction=hidden_fraction(hidden),
-        config_hash=config.config_hash(),
+        config_hash=dip_preset.config_hash(),
         tile_seed=tseed,
         iterations=iterations,
         seconds=result.fit.seconds,

@@ -72,8 +72,8 @@ _ENL_METHOD = (
     f"linear intensity 10^(dB/10); mean^2/var (ddof 0) per {ENL_PATCH}x{ENL_PATCH} patch fully inside the region "
     "(grid from the region's bounding box), averaged over patches; fallback: whole region as one patch"
 )
-#: Metric -> how it was computed; written into the ``method`` column of every row.
-METHODS: dict[str, str] = {
+#: Metric -> how it is computed (its definition); written into the ``method`` column of every row.
+DEFINITIONS: dict[str, str] = {
     "ssim": _SSIM_METHOD,
     "ms_ssim": "per scale as ssim, 2x2 average pooling, standard weights renormalised over the scales used",
     "enl_original": _ENL_METHOD,
@@ -291,7 +291,7 @@ def tile_metrics(
                         "fallback": fallback and metric.startswith("enl"),
                         "ms_ssim_scales": scales if is_ms else pd.NA,
                         "ms_ssim_win": SSIM_WIN if is_ms else pd.NA,
-                        "method": METHODS[metric],
+                        "method": DEFINITIONS[metric],
                     }
                 )
     frame = pd.DataFrame(rows, columns=list(COLUMNS))

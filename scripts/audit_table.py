@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from sardip.compare import comparison, curve_table, verdicts
+from sardip.audit.stage import comparison, curve_table, verdicts
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sardip.compare import compare_tile, snapshot_curve
+from sardip.audit.stage import compare_tile, snapshot_curve
 from sardip.io import write_table
 from sardip.logs import log_to_file
 from sardip.seeds import tile_seed

@@ -10,7 +10,7 @@ import pytest
 import rasterio
 import torch
 
-from sardip.compare import compare_tile, comparison, curve_table, snapshot_curve
+from sardip.audit.stage import compare_tile, comparison, curve_table, snapshot_curve
 from sardip.dip.presets import PRESETS, get_preset
 from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant

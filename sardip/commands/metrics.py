@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from sardip.commands import add_comparison_arguments
-from sardip.metrics import METHODS, METRICS, SCENARIOS, tile_metrics_files
+from sardip.metrics import DEFINITIONS, METRICS, SCENARIOS, tile_metrics_files
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def as_json(frame: pd.DataFrame, original: str, result: str, mask: str) -> dict:
         "mask": mask,
         "metrics": nested,
         "ms_ssim_scales": {f"{r.scenario}/{r.band}": int(r.ms_ssim_scales) for r in ms.itertuples(index=False)},
-        "methods": METHODS,
+        "methods": DEFINITIONS,
     }
 
 
@@ -54,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
     print(as_text(frame))
     print("\nNIA = outside the hidden area, FI = full image, OIA = hidden area only.")
     for metric in METRICS:
-        print(f"{metric}: {METHODS[metric]}")
+        print(f"{metric}: {DEFINITIONS[metric]}")
     return 0

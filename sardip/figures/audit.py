@@ -29,7 +29,7 @@ def _target_lines(ax, column: str) -> None:
 
 
 def fig_audit_methods(table: pd.DataFrame, out: str | Path) -> Path:
-    """Grouped bars of :func:`sardip.compare.comparison` ``table``: one panel per figure, methods on x,
+    """Grouped bars of :func:`sardip.audit.stage.comparison` ``table``: one panel per figure, methods on x,
     one bar per class; dashed lines mark the targets (detector panels: the mean baseline AUC + 0.07)."""
     methods = list(dict.fromkeys(table["fill"]))
     classes = list(dict.fromkeys(table["land_cover"]))
@@ -61,7 +61,7 @@ def fig_audit_methods(table: pd.DataFrame, out: str | Path) -> Path:
 
 
 def fig_audit_curve(curve: pd.DataFrame, out: str | Path) -> Path:
-    """Time-to-quality from :func:`sardip.compare.curve_table` ``curve``: per verdict figure, the class
+    """Time-to-quality from :func:`sardip.audit.stage.curve_table` ``curve``: per verdict figure, the class
     means against iterations, one colour per class, solid with speckle-consistent filling
     (``dip+speckle``), dotted without (``dip``); dashed black lines mark the targets."""
     panels = [

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sardip.audit import DETECTORS, audit, audit_files, target_checks, verdict
+from sardip.audit.detectors import DETECTORS, audit, audit_files, target_checks, verdict
 from sardip.fill import parse_variant
 from sardip.geotiff import from_db, read_raster, write_raster
 from sardip.inpaint import inpaint_file
