@@ -44,12 +44,11 @@ from sardip.classes import PAPER_CLASSES
 from sardip.demo import DEMO_SCENES, patch_grid, render_scene
 from sardip.dip.engine import fit
 from sardip.dip.presets import get_preset
-from sardip.fill import classic_fill, parse_variant
+from sardip.fill import classic_fill, parse_variant, paste_db
 from sardip.geotiff import read_raster
 from sardip.masks import release_box
 from sardip.metrics import tile_metrics
 from sardip.seeds import tile_seed
-from sardip.speckle import speckle_fill
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "results" / "bench_credible"
@@ -156,12 +155,9 @@ def _result(kind: str, it: int | None, index: int, image: np.ndarray, hidden: np
     if kind in ("paper", "authors-release", "credible"):
         data = fits["paper" if kind == "credible" else kind]
         network = data["outputs"][index][list(data["snapshots"]).index(it)]
-        if kind == "credible":
-            return speckle_fill(image, network, hidden, seed)[0]
-        return np.where(hidden, network, image)
+        return paste_db(image, network, hidden, speckle=kind == "credible", seed=seed).db
     method, speckle = parse_variant(kind)
-    filled = classic_fill(method.name, image, hidden)
-    return speckle_fill(image, filled, hidden, seed)[0] if speckle else filled
+    return paste_db(image, classic_fill(method.name, image, hidden), hidden, speckle=speckle, seed=seed).db
 
 
 def score(set_name: str) -> pd.DataFrame:

@@ -27,13 +27,12 @@ from tqdm import tqdm
 from sardip import __version__
 from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit
 from sardip.dip.presets import Preset, get_preset
-from sardip.fill import classic_fill, get_method
+from sardip.fill import classic_fill, get_method, paste
 from sardip.geotiff import Raster, from_db, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.masks import describe_mask, hidden_fraction, make_mask
 from sardip.seeds import tile_seed
-from sardip.speckle import params_tag, speckle_fill
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +220,9 @@ def inpaint_file(
             checkpoint_every=checkpoint_every,
             progress=on_report,
         )
-    network, anonymised, speckle_tag = _fill_hole(raster, result.fit.output_db[0], hidden, add_speckle, tseed)
+    network = from_db(result.fit.output_db[0], raster.units).astype(np.float32)
+    anonymised, pasted = paste(raster, result.fit.output_db[0], hidden, speckle=add_speckle, seed=tseed)
+    speckle_tag = pasted.speckle_tag(raster.band_names)
     tags = {
         **_provenance(raster, hidden, "dip", tile_id, tseed, seed, (mask_spec, invert_mask, grow), speckle_tag),
         "preset": dip_preset.name,
@@ -255,23 +256,6 @@ def inpaint_file(
         device=claim.device,
         speckle=speckle_tag,
     )
-
-
-def _fill_hole(
-    raster: Raster, fill_db: np.ndarray, hidden: np.ndarray, add_speckle: bool, tseed: int
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Put a fill (C, H, W dB) into the hole: (fill in the input's units, anonymised raster, speckle tag).
-
-    Outside the hole the anonymised raster is the input bit for bit; inside it is the fill, with
-    speckle-consistent filling when ``add_speckle`` (its estimated parameters become the tag).
-    """
-    raw = from_db(fill_db, raster.units).astype(np.float32)
-    filled, speckle_tag = raw, ""
-    if add_speckle:
-        speckled_db, params = speckle_fill(raster.db(), fill_db, hidden, tseed)
-        filled = from_db(speckled_db, raster.units).astype(np.float32)
-        speckle_tag = params_tag(params, raster.band_names)
-    return raw, np.where(hidden[None], filled, raster.data), speckle_tag
 
 
 def _provenance(
@@ -342,7 +326,9 @@ def _classic_file(
     """:func:`inpaint_file` for a classic fill of :mod:`sardip.fill` (optionally with speckle)."""
     start = time.perf_counter()
     filled_db = classic_fill(method, raster.db(), hidden)
-    raw, anonymised, speckle_tag = _fill_hole(raster, filled_db, hidden, add_speckle, tseed)
+    raw = from_db(filled_db, raster.units).astype(np.float32)
+    anonymised, pasted = paste(raster, filled_db, hidden, speckle=add_speckle, seed=tseed)
+    speckle_tag = pasted.speckle_tag(raster.band_names)
     tags = _provenance(raster, hidden, method, tile_id, tseed, seed, mask, speckle_tag)
     with ExitStack() as outputs:
         content = f"{method} fill without speckle"

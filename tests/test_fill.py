@@ -13,8 +13,8 @@ import torch
 from sardip.audit.stage import compare_tile, comparison, curve_table, snapshot_curve
 from sardip.dip.presets import PRESETS, get_preset
 from sardip.figures import fig_audit_curve, fig_audit_methods
-from sardip.fill import METHODS, FillError, classic_fill, parse_variant
-from sardip.geotiff import read_raster
+from sardip.fill import METHODS, FillError, classic_fill, parse_variant, paste, paste_db
+from sardip.geotiff import from_db, read_raster
 from sardip.inpaint import InpaintError, inpaint_file
 from sardip.masks import release_box, ring_mask
 
@@ -45,6 +45,25 @@ def test_each_baseline_on_the_real_tile(name: str, real: tuple[np.ndarray, np.nd
         assert abs(inside.mean() - ring.mean()) < 3
     if name == "constant":
         assert np.ptp(out[0][hidden]) == 0
+
+
+@pytest.mark.parametrize("speckle", [False, True])
+def test_one_paste_keeps_known_pixels_in_the_rasters_units(speckle: bool) -> None:
+    opera = sorted((REAL_S1.parents[1] / "opera_rtc" / "2021-11-19").glob("*_V?.tif"))[::-1]  # VV, VH
+    raster = read_raster(opera)
+    assert raster.units == "linear"
+    hidden = np.zeros(raster.grid.shape, bool)
+    hidden[30:55, 40:65] = True
+    fill_db = np.full(raster.data.shape, -12.0, np.float32)
+    result, pasted = paste(raster, fill_db, hidden, speckle=speckle, seed=5)
+    np.testing.assert_array_equal(result[:, ~hidden].view(np.uint32), raster.data[:, ~hidden].view(np.uint32))
+    np.testing.assert_array_equal(result[:, hidden], from_db(pasted.db, "linear")[:, hidden])
+    assert pasted.db.shape == raster.data.shape and bool(pasted.speckle) == speckle
+    assert bool(pasted.speckle_tag(raster.band_names)) == speckle
+    again = paste_db(raster.db(), fill_db, hidden, speckle=speckle, seed=5)
+    np.testing.assert_array_equal(again.db, pasted.db)
+    inside = pasted.db[:, hidden]
+    assert (np.ptp(inside[np.isfinite(inside)]) > 1) == speckle  # speckle gives the flat fill grain
 
 
 def test_registry_names() -> None:

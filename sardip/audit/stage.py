@@ -23,13 +23,12 @@ import numpy as np
 import pandas as pd
 
 from sardip.audit.detectors import DETECTORS, audit, audit_files, target_checks, verdict
-from sardip.fill import parse_variant
-from sardip.geotiff import from_db, read_raster, write_raster
+from sardip.fill import parse_variant, paste, paste_db
+from sardip.geotiff import read_raster, write_raster
 from sardip.inpaint import inpaint_file
 from sardip.io import atomic_path
 from sardip.masks import make_mask
 from sardip.metrics import tile_metrics_files
-from sardip.speckle import params_tag, speckle_fill
 
 
 def speckle_file(original: str | Path, network: str | Path, mask: str | Path, out: str | Path, seed: int) -> None:
@@ -38,10 +37,9 @@ def speckle_file(original: str | Path, network: str | Path, mask: str | Path, ou
     raster = read_raster(original)
     hidden = make_mask(str(mask), raster.grid)
     fitted = read_raster(network, units=raster.units)
-    filled_db, params = speckle_fill(raster.db(), fitted.db(), hidden, seed)
-    result = np.where(hidden[None], from_db(filled_db, raster.units).astype(np.float32), raster.data)
+    result, pasted = paste(raster, fitted.db(), hidden, speckle=True, seed=seed)
     tags = {"method": "dip+speckle", "network_output": str(network), "tile_seed": str(seed), "speckle": "on",
-            "speckle_params": params_tag(params, raster.band_names), "units": raster.units}  # fmt: skip
+            "speckle_params": pasted.speckle_tag(raster.band_names), "units": raster.units}  # fmt: skip
     with atomic_path(out) as tmp:
         write_raster(tmp, result, like=raster, tags=tags)
 
@@ -149,9 +147,8 @@ def snapshot_curve(
     rows = []
     for iterations, path in sorted(snapshots.items()):
         network = read_raster(path, units=raster.units).db()
-        pasted = np.where(hidden, network, image)
-        results = {"dip": pasted, "dip+speckle": speckle_fill(image, network, hidden, seed)[0]}
-        for fill, result in results.items():
+        for fill, speckle in (("dip", False), ("dip+speckle", True)):
+            result = paste_db(image, network, hidden, speckle=speckle, seed=seed).db
             rows.append(verdict(audit(image, result, hidden, bands)).assign(fill=fill, iterations=iterations))
     frame = pd.concat(rows, ignore_index=True)
     front = ["tile_id", "land_cover", "fill", "iterations"]

@@ -4,7 +4,8 @@
 ``dip`` is the Deep Image Prior (:mod:`sardip.dip`, configured by a preset and run by
 :func:`sardip.inpaint.inpaint_file`); the others are classic fills (:mod:`sardip.fill.classic`) that run
 in well under a second per tile. Any method can be followed by speckle-consistent filling
-(:mod:`sardip.speckle`); a workflow method name ending in ``+speckle`` asks for that.
+(:mod:`sardip.speckle`); a workflow method name ending in ``+speckle`` asks for that. :func:`paste_db`
+and :func:`paste` are the one way a fill enters the hole, with or without speckle.
 
 No exemplar (patch-based) method is registered: no maintained Python library qualifies here.
 OpenCV's shift-map and FSR inpainting live in ``cv2.xphoto``, which only the *contrib* wheels
@@ -15,12 +16,14 @@ ship (they install the same ``cv2`` module as ``opencv-python-headless`` and can
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sardip.fill import classic
+from sardip.geotiff import Raster, from_db
 from sardip.masks import ring_mask
+from sardip.speckle import SpeckleParams, params_tag, speckle_fill
 
 #: Suffix of a method name asking for speckle-consistent filling after the fill.
 SPECKLE_SUFFIX = "+speckle"
@@ -97,3 +100,39 @@ def classic_fill(name: str, image_db: np.ndarray, hidden: np.ndarray) -> np.ndar
         filled = method.band_fill(db, hidden | ~valid, ring_mask(hidden, valid))
         out[band] = np.where(hidden & valid, filled, db)
     return out
+
+
+@dataclass
+class Pasted:
+    """A fill in the hole: ``db`` (C, H, W) float32 dB, the image outside ``hidden`` and the fill inside
+    it; ``speckle`` the speckle parameters per band (empty when no speckle was added)."""
+
+    db: np.ndarray
+    speckle: list[SpeckleParams] = field(default_factory=list)
+
+    def speckle_tag(self, bands: tuple[str, ...]) -> str:
+        """The speckle parameters as the ``speckle_params`` tag (empty without speckle)."""
+        return params_tag(self.speckle, bands) if self.speckle else ""
+
+
+def paste_db(image_db: np.ndarray, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int) -> Pasted:
+    """``image_db`` (C, H, W) dB with the hidden area (H, W) taken from ``fill_db`` (C, H, W) dB.
+
+    With ``speckle``, the fill becomes the hole's background and gets new grain seeded by ``seed``
+    (:func:`sardip.speckle.speckle_fill`). Outside the hole the values are ``image_db``'s.
+    """
+    image_db = np.asarray(image_db, dtype=np.float32)
+    if speckle:
+        db, params = speckle_fill(image_db, fill_db, hidden, seed)
+        return Pasted(db, params)
+    return Pasted(np.where(np.asarray(hidden, dtype=bool), np.asarray(fill_db, dtype=np.float32), image_db))
+
+
+def paste(
+    raster: Raster, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int
+) -> tuple[np.ndarray, Pasted]:
+    """:func:`paste_db` on a raster: returns the result in the raster's own units (linear power stays
+    linear) with every pixel outside the hole the raster's value bit for bit, and the dB paste."""
+    pasted = paste_db(raster.db(), fill_db, hidden, speckle=speckle, seed=seed)
+    inside = from_db(pasted.db, raster.units).astype(np.float32)
+    return np.where(np.asarray(hidden, dtype=bool)[None], inside, raster.data), pasted
