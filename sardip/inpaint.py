@@ -161,15 +161,17 @@ def inpaint_file(
     ``out``: the anonymised GeoTIFF (input grid, dtype, bands, descriptions, nodata; provenance tags).
     Optional: ``raw_out`` the whole network output, ``mask_out`` the mask (1 = known, 0 = hidden),
     ``snapshot_dir/iter_NNNNNN.tif`` the output after each of ``snapshot_iters`` updates (all in the
-    input's units), ``trajectory_out`` a TSV of the fit's trajectory. The tile's seed is
-    ``tile_seed(tile_id, seed)`` with ``tile_id`` defaulting to the first input's file stem. With
+    input's units), ``trajectory_out`` a TSV of the fit's trajectory. ``seed`` is the base seed; the
+    tile's seed ``sardip.seeds.tile_seed(tile_id, seed)`` (``tile_id`` defaulting to the first input's
+    file stem) drives everything random about this tile: the network's initialisation, input noise and
+    jitter, a ``random:SIZE`` box, and the speckle grain. With
     ``checkpoint``, an interrupted run resumes from that file; it is deleted once the outputs exist.
     Every output appears only when the whole run succeeded.
 
     ``method``: a name of :data:`sardip.fill.METHODS`; ``dip`` fits the preset, the classic fills
     ignore the preset (and take no snapshots, trajectory or checkpoint; ``raw_out`` is then the
     fill without speckle). ``speckle``: add speckle-consistent filling to the hole
-    (:func:`sardip.speckle.speckle_fill`, seeded by the tile seed); ``None`` follows the preset for
+    (:func:`sardip.speckle.speckle_fill`, seeded by the tile's seed); ``None`` follows the preset for
     ``dip`` and means off for the classic fills. The estimated speckle parameters go into the
     ``speckle_params`` tag.
     """
@@ -180,9 +182,9 @@ def inpaint_file(
     raster = read_raster(files, units=units)
     if not np.isfinite(raster.data).any():
         raise InpaintError(f"{', '.join(map(str, files))}: every pixel is nodata, nothing to inpaint")
-    hidden = make_mask(mask_spec, raster.grid, invert=invert_mask, grow=grow, seed=seed)
     tile_id = tile_id or files[0].stem
     tseed = tile_seed(tile_id, seed)
+    hidden = make_mask(mask_spec, raster.grid, invert=invert_mask, grow=grow, seed=tseed)
     if not fill.is_dip:
         if snapshot_iters or trajectory_out or checkpoint:
             raise InpaintError(f"method {method!r} is not iterative: no snapshots, trajectory or checkpoint")
@@ -275,7 +277,7 @@ def _provenance(
         "seed": str(seed),
         "tile_id": tile_id,
         "tile_seed": str(tseed),
-        "mask": describe_mask(spec, invert, grow, seed),
+        "mask": describe_mask(spec, invert, grow, tseed),
         "hidden_fraction": f"{hidden_fraction(hidden):.6f}",
         "units": raster.units,
         "sardip_version": __version__,

@@ -5,7 +5,6 @@ from pathlib import Path
 from sardip.audit.stage import compare_tile, snapshot_curve
 from sardip.io import write_table
 from sardip.logs import log_to_file
-from sardip.seeds import tile_seed
 
 logger = log_to_file(snakemake.log[0])
 tile = snakemake.wildcards.tile
@@ -19,7 +18,7 @@ audit, metrics = compare_tile(
     outputs,
     tile,
     snakemake.params.land_cover,
-    tile_seed(tile, snakemake.params.seed),
+    snakemake.params.seed,
 )
 snapshots = dict(zip(snakemake.params.iterations, snakemake.input.snapshots, strict=True))
 curve = snapshot_curve(
@@ -28,7 +27,7 @@ curve = snapshot_curve(
     snapshots,
     tile,
     snakemake.params.land_cover,
-    tile_seed(tile, snakemake.params.seed),
+    snakemake.params.seed,
 )
 logger.info("%s: audited %s and the DIP after %s iterations", tile, list(outputs), list(snapshots))
 write_table(audit, snakemake.output.audit)

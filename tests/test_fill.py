@@ -12,11 +12,13 @@ import torch
 
 from sardip.audit.stage import compare_tile, comparison, curve_table, snapshot_curve
 from sardip.dip.presets import PRESETS, get_preset
+from sardip.experiments import tile_masks
 from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant, paste, paste_db
 from sardip.geotiff import from_db, read_raster
 from sardip.inpaint import InpaintError, inpaint_file
 from sardip.masks import release_box, ring_mask
+from sardip.seeds import tile_seed
 
 REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
 
@@ -117,7 +119,7 @@ def test_compare_tile_scores_every_method_alike(tmp_path: Path) -> None:
     inpaint_file(REAL_S1, "release", dip, method="biharmonic", raw_out=raw, mask_out=mask)  # stands in for a DIP
     methods = ["dip", "dip+speckle", "telea", "constant"]
     outputs = {m: tmp_path / f"{m}.tif" for m in methods}
-    audit, metrics = compare_tile(REAL_S1, mask, dip, raw, outputs, "t1", "Forest", seed=3)
+    audit, metrics = compare_tile(REAL_S1, mask, dip, raw, outputs, "t1", "Forest", base_seed=3)
     assert list(dict.fromkeys(audit["fill"])) == methods and set(metrics["fill"]) == set(methods)
     assert not (tmp_path / "dip.tif.tmp").exists() and (tmp_path / "dip+speckle.tif").exists()
     table = comparison(audit, metrics)
@@ -127,6 +129,37 @@ def test_compare_tile_scores_every_method_alike(tmp_path: Path) -> None:
     assert fig_audit_methods(table, tmp_path / "fig.png").stat().st_size > 10_000
 
 
+def test_audit_fills_draw_the_inpainting_stages_seed(tmp_path: Path) -> None:
+    """One meaning of the seed: with the base seed, the audit's ``dip+speckle`` draws the grain that the
+    inpainting stage gives the same network output (the tile's seed), and a classic fill with speckle
+    equals ``sardip inpaint --method gdal --speckle`` with the same base seed and tile."""
+    dip, raw, mask = tmp_path / "dip.tif", tmp_path / "raw.tif", tmp_path / "mask.tif"
+    inpaint_file(REAL_S1, "release", dip, method="gdal", raw_out=raw, mask_out=mask)
+    outputs = {"dip": dip, "dip+speckle": tmp_path / "dip+speckle.tif", "gdal+speckle": tmp_path / "gdal+speckle.tif"}
+    compare_tile(REAL_S1, mask, dip, raw, outputs, "t9", "Forest", base_seed=4)
+    raster = read_raster(REAL_S1)
+    expected, _ = paste(raster, read_raster(raw).db(), release_box(raster.grid.shape), speckle=True,
+                        seed=tile_seed("t9", 4))  # fmt: skip
+    assert read_raster(outputs["dip+speckle"]).data.tobytes() == expected.tobytes()
+    direct = tmp_path / "direct.tif"
+    inpaint_file(REAL_S1, "release", direct, method="gdal", speckle=True, seed=4, tile_id="t9")
+    assert read_raster(outputs["gdal+speckle"]).data.tobytes() == read_raster(direct).data.tobytes()
+
+
+def test_random_boxes_are_seeded_per_tile(tmp_path: Path) -> None:
+    """``random:SIZE`` hides another place in each tile (the tile's seed), the same place in every stage."""
+    boxes = {}
+    for tile in ("tile_a", "tile_b"):
+        mask = tmp_path / f"{tile}_mask.tif"
+        inpaint_file(REAL_S1, "random:40", tmp_path / f"{tile}.tif", method="constant", seed=0, tile_id=tile,
+                     mask_out=mask)  # fmt: skip
+        boxes[tile] = read_raster(mask).data[0] == 0
+        assert boxes[tile].sum() == 40 * 40
+    assert not np.array_equal(boxes["tile_a"], boxes["tile_b"])
+    experiment = tile_masks([REAL_S1, REAL_S1], "random:40", ["tile_a", "tile_b"], 0)
+    np.testing.assert_array_equal(experiment, np.stack([boxes["tile_a"], boxes["tile_b"]]))
+
+
 def test_snapshot_curve_audits_the_dip_along_its_iterations(tmp_path: Path) -> None:
     """After 3 updates the network output is still a near-flat surface: pasted as it is (``dip``) its
     ENL ratio is far from the untouched image's, with speckle-consistent filling it is close."""
@@ -134,9 +167,9 @@ def test_snapshot_curve_audits_the_dip_along_its_iterations(tmp_path: Path) -> N
     inpaint_file(REAL_S1, "release", out, preset="paper", land_cover="Forest", iterations=3,
                  snapshot_dir=snaps, snapshot_iters=[1, 3], mask_out=mask)  # fmt: skip
     snapshots = {i: snaps / f"iter_{i:06d}.tif" for i in (1, 3)}
-    rows = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", seed=5)
+    rows = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", base_seed=5)
     assert len(rows) == 2 * 2 * 2 and set(rows["iterations"]) == {1, 3}
-    again = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", seed=5)
+    again = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", base_seed=5)
     assert rows.equals(again)
     curve = curve_table(rows).set_index(["fill", "iterations"])
     plain, speckled = curve.loc[("dip", 3)], curve.loc[("dip+speckle", 3)]

@@ -29,16 +29,18 @@ from sardip.inpaint import inpaint_file
 from sardip.io import atomic_path
 from sardip.masks import make_mask
 from sardip.metrics import tile_metrics_files
+from sardip.seeds import tile_seed
 
 
-def speckle_file(original: str | Path, network: str | Path, mask: str | Path, out: str | Path, seed: int) -> None:
+def speckle_file(original: str | Path, network: str | Path, mask: str | Path, out: str | Path, tile_seed: int) -> None:
     """``original`` with the hole (``mask`` raster: 0 = hidden) filled by the ``network`` output (same grid,
-    same units) plus speckle (:func:`sardip.speckle.speckle_fill`); known pixels bit-identical."""
+    same units) plus speckle seeded by the tile's own seed (:func:`sardip.fill.paste`); known pixels
+    bit-identical."""
     raster = read_raster(original)
     hidden = make_mask(str(mask), raster.grid)
     fitted = read_raster(network, units=raster.units)
-    result, pasted = paste(raster, fitted.db(), hidden, speckle=True, seed=seed)
-    tags = {"method": "dip+speckle", "network_output": str(network), "tile_seed": str(seed), "speckle": "on",
+    result, pasted = paste(raster, fitted.db(), hidden, speckle=True, seed=tile_seed)
+    tags = {"method": "dip+speckle", "network_output": str(network), "tile_seed": str(tile_seed), "speckle": "on",
             "speckle_params": pasted.speckle_tag(raster.band_names), "units": raster.units}  # fmt: skip
     with atomic_path(out) as tmp:
         write_raster(tmp, result, like=raster, tags=tags)
@@ -52,9 +54,13 @@ def compare_tile(
     outputs: Mapping[str, str | Path],
     tile_id: str,
     land_cover: str,
-    seed: int,
+    base_seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every method of ``outputs`` (method -> result path; ``dip`` maps to ``dip_result``) and score it.
+
+    ``base_seed`` is the workflow's base seed: every random draw uses the tile's own seed from it
+    (:func:`sardip.seeds.tile_seed`), as the inpainting stage does, so a classic fill with speckle here
+    equals ``sardip inpaint --method NAME --speckle --seed BASE --tile-id TILE``.
 
     Returns (audit table, metrics table), each with ``tile_id``, ``land_cover`` and ``fill`` (the method
     name) in front (the metrics table's own ``method`` column says how a metric is computed).
@@ -65,9 +71,11 @@ def compare_tile(
         if method.is_dip and not speckle:
             path = dip_result
         elif method.is_dip:
-            speckle_file(original, dip_raw, mask, path, seed)
+            speckle_file(original, dip_raw, mask, path, tile_seed(tile_id, base_seed))
         else:
-            inpaint_file(original, str(mask), path, method=method.name, speckle=speckle, seed=seed, tile_id=tile_id)
+            inpaint_file(
+                original, str(mask), path, method=method.name, speckle=speckle, seed=base_seed, tile_id=tile_id
+            )
         table = audit_files(original, path, mask)
         scores = tile_metrics_files(original, path, mask, tile_id, land_cover)
         for frame in (table, scores):
@@ -135,15 +143,17 @@ def snapshot_curve(
     snapshots: Mapping[int, str | Path],
     tile_id: str,
     land_cover: str,
-    seed: int,
+    base_seed: int,
 ) -> pd.DataFrame:
     """Verdicts (:func:`sardip.audit.verdict`) of the DIP network output after each iteration count of
     ``snapshots`` (iterations -> GeoTIFF of the output over the whole tile) pasted into the hole
-    (``dip``) and given speckle-consistent filling with the tile's seed (``dip+speckle``): the
+    (``dip``) and given speckle-consistent filling with the tile's seed from ``base_seed``
+    (``dip+speckle``, the same grain as ``compare_tile`` draws): the
     time-to-quality curve of one tile, one row per iterations, fill and band."""
     raster = read_raster(original)
     hidden = make_mask(str(mask), raster.grid)
     image, bands = raster.db(), raster.band_names
+    seed = tile_seed(tile_id, base_seed)
     rows = []
     for iterations, path in sorted(snapshots.items()):
         network = read_raster(path, units=raster.units).db()
