@@ -20,6 +20,7 @@ the audit compares the hole with.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -220,6 +221,24 @@ def make_mask(spec: str, grid: Grid, *, invert: bool = False, grow: int = 0, see
         raise MaskError(f"mask spec {spec!r}: not one of {SPEC_HELP}")
     check_mask(hidden, spec, grid)
     return hidden
+
+
+@dataclass(frozen=True)
+class MaskSpec:
+    """What to hide, as the CLI, the workflow and the audit state it: a :func:`make_mask` spec,
+    ``invert`` (raster files: nonzero = hide) and ``grow`` (px)."""
+
+    spec: str
+    invert: bool = False
+    grow: int = 0
+
+    def build(self, grid: Grid, seed: int = 0) -> np.ndarray:
+        """The hidden area on ``grid`` (``seed``: the tile's seed, used by ``random:SIZE`` only)."""
+        return make_mask(self.spec, grid, invert=self.invert, grow=self.grow, seed=seed)
+
+    def describe(self, seed: int | None = None) -> str:
+        """:func:`describe_mask` of this spec."""
+        return describe_mask(self.spec, self.invert, self.grow, seed)
 
 
 def check_mask(hidden: np.ndarray, source: str, grid: Grid | None = None) -> None:

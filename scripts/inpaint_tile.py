@@ -4,32 +4,33 @@ from pathlib import Path
 
 import torch
 
-from sardip.inpaint import inpaint_file
+from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.logs import log_to_file
+from sardip.masks import MaskSpec
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 cfg = snakemake.params.fit
 ops = snakemake.config["inpaint"]  # operational settings only: they do not change the result
 out = snakemake.output
-summary = inpaint_file(
-    snakemake.input.s1,
-    cfg["mask"],
-    out.inpainted,
+settings = FitSettings(
     preset=cfg["preset"],
     land_cover=snakemake.params.land_cover,
     iterations=cfg["iterations"],
     seed=cfg["seed"],
     device=ops["device"],
-    grow=cfg["grow"],
-    raw_out=out.raw,
-    mask_out=out.mask,
-    snapshot_dir=Path(out.snapshots[0]).parent if out.snapshots else None,
-    snapshot_iters=cfg["snapshots"],
-    trajectory_out=out.trajectory,
-    checkpoint=Path(out.inpainted).with_name("state.pt"),
-    checkpoint_every=ops["checkpoint_every"],
     report_every=ops["report_every"],
-    tile_id=snakemake.wildcards.tile,
+    checkpoint_every=ops["checkpoint_every"],
 )
+outputs = OutputPaths(
+    Path(out.inpainted),
+    raw=out.raw,
+    mask=out.mask,
+    trajectory=out.trajectory,
+    snapshot_dir=Path(out.snapshots[0]).parent if out.snapshots else None,
+    snapshots=tuple(cfg["snapshots"]),
+    checkpoint=Path(out.inpainted).with_name("state.pt"),
+)
+mask = MaskSpec(cfg["mask"], grow=cfg["grow"])
+summary = inpaint_file(snakemake.input.s1, mask, outputs, settings, tile_id=snakemake.wildcards.tile)
 logger.info("done: %s in %.1f s on %s", summary.out, summary.seconds, summary.device)

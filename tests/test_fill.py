@@ -16,7 +16,7 @@ from sardip.experiments import tile_masks
 from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant, paste, paste_db
 from sardip.geotiff import from_db, read_raster
-from sardip.inpaint import InpaintError, inpaint_file
+from sardip.inpaint import FitSettings, InpaintError, OutputPaths, inpaint_file
 from sardip.masks import release_box, ring_mask
 from sardip.seeds import tile_seed
 
@@ -79,7 +79,9 @@ def test_registry_names() -> None:
 
 def test_classic_fill_with_speckle_through_inpaint_file(tmp_path: Path) -> None:
     out = tmp_path / "gdal.tif"
-    summary = inpaint_file(REAL_S1, "release", out, method="gdal", speckle=True, raw_out=tmp_path / "raw.tif")
+    summary = inpaint_file(
+        REAL_S1, "release", OutputPaths(out, raw=tmp_path / "raw.tif"), FitSettings(method="gdal", speckle=True)
+    )
     hidden = release_box((256, 256))
     with rasterio.open(REAL_S1) as src, rasterio.open(out) as dst, rasterio.open(tmp_path / "raw.tif") as raw:
         original, result, plain, tags = src.read(), dst.read(), raw.read(), dst.tags()
@@ -94,7 +96,12 @@ def test_classic_fill_with_speckle_through_inpaint_file(tmp_path: Path) -> None:
 
     assert roughness(result) > 2 * roughness(plain)  # the plain fill is smooth, the speckled one is not
     with pytest.raises(InpaintError, match="not iterative"):
-        inpaint_file(REAL_S1, "release", tmp_path / "x.tif", method="telea", snapshot_iters=[0])
+        inpaint_file(
+            REAL_S1,
+            "release",
+            OutputPaths(tmp_path / "x.tif", trajectory=tmp_path / "x.tsv"),
+            FitSettings(method="telea"),
+        )
 
 
 def test_credible_preset_is_paper_with_speckle() -> None:
@@ -106,7 +113,7 @@ def test_credible_preset_is_paper_with_speckle() -> None:
 
 def test_credible_dip_keeps_known_pixels_and_records_speckle(tmp_path: Path) -> None:
     out = tmp_path / "credible.tif"
-    inpaint_file(REAL_S1, "release", out, preset="credible", land_cover="Forest", iterations=2)
+    inpaint_file(REAL_S1, "release", out, FitSettings(preset="credible", land_cover="Forest", iterations=2))
     hidden = release_box((256, 256))
     with rasterio.open(REAL_S1) as src, rasterio.open(out) as dst:
         original, result, tags = src.read(), dst.read(), dst.tags()
@@ -116,7 +123,9 @@ def test_credible_dip_keeps_known_pixels_and_records_speckle(tmp_path: Path) -> 
 
 def test_compare_tile_scores_every_method_alike(tmp_path: Path) -> None:
     dip, raw, mask = tmp_path / "dip.tif", tmp_path / "raw.tif", tmp_path / "mask.tif"
-    inpaint_file(REAL_S1, "release", dip, method="biharmonic", raw_out=raw, mask_out=mask)  # stands in for a DIP
+    inpaint_file(
+        REAL_S1, "release", OutputPaths(dip, raw=raw, mask=mask), FitSettings(method="biharmonic")
+    )  # a DIP stand-in
     methods = ["dip", "dip+speckle", "telea", "constant"]
     outputs = {m: tmp_path / f"{m}.tif" for m in methods}
     audit, metrics = compare_tile(REAL_S1, mask, dip, raw, outputs, "t1", "Forest", base_seed=3)
@@ -134,7 +143,7 @@ def test_audit_fills_draw_the_inpainting_stages_seed(tmp_path: Path) -> None:
     inpainting stage gives the same network output (the tile's seed), and a classic fill with speckle
     equals ``sardip inpaint --method gdal --speckle`` with the same base seed and tile."""
     dip, raw, mask = tmp_path / "dip.tif", tmp_path / "raw.tif", tmp_path / "mask.tif"
-    inpaint_file(REAL_S1, "release", dip, method="gdal", raw_out=raw, mask_out=mask)
+    inpaint_file(REAL_S1, "release", OutputPaths(dip, raw=raw, mask=mask), FitSettings(method="gdal"))
     outputs = {"dip": dip, "dip+speckle": tmp_path / "dip+speckle.tif", "gdal+speckle": tmp_path / "gdal+speckle.tif"}
     compare_tile(REAL_S1, mask, dip, raw, outputs, "t9", "Forest", base_seed=4)
     raster = read_raster(REAL_S1)
@@ -142,7 +151,7 @@ def test_audit_fills_draw_the_inpainting_stages_seed(tmp_path: Path) -> None:
                         seed=tile_seed("t9", 4))  # fmt: skip
     assert read_raster(outputs["dip+speckle"]).data.tobytes() == expected.tobytes()
     direct = tmp_path / "direct.tif"
-    inpaint_file(REAL_S1, "release", direct, method="gdal", speckle=True, seed=4, tile_id="t9")
+    inpaint_file(REAL_S1, "release", direct, FitSettings(method="gdal", speckle=True, seed=4), tile_id="t9")
     assert read_raster(outputs["gdal+speckle"]).data.tobytes() == read_raster(direct).data.tobytes()
 
 
@@ -151,8 +160,8 @@ def test_random_boxes_are_seeded_per_tile(tmp_path: Path) -> None:
     boxes = {}
     for tile in ("tile_a", "tile_b"):
         mask = tmp_path / f"{tile}_mask.tif"
-        inpaint_file(REAL_S1, "random:40", tmp_path / f"{tile}.tif", method="constant", seed=0, tile_id=tile,
-                     mask_out=mask)  # fmt: skip
+        outputs = OutputPaths(tmp_path / f"{tile}.tif", mask=mask)
+        inpaint_file(REAL_S1, "random:40", outputs, FitSettings(method="constant", seed=0), tile_id=tile)
         boxes[tile] = read_raster(mask).data[0] == 0
         assert boxes[tile].sum() == 40 * 40
     assert not np.array_equal(boxes["tile_a"], boxes["tile_b"])
@@ -164,8 +173,8 @@ def test_snapshot_curve_audits_the_dip_along_its_iterations(tmp_path: Path) -> N
     """After 3 updates the network output is still a near-flat surface: pasted as it is (``dip``) its
     ENL ratio is far from the untouched image's, with speckle-consistent filling it is close."""
     out, snaps, mask = tmp_path / "dip.tif", tmp_path / "snaps", tmp_path / "mask.tif"
-    inpaint_file(REAL_S1, "release", out, preset="paper", land_cover="Forest", iterations=3,
-                 snapshot_dir=snaps, snapshot_iters=[1, 3], mask_out=mask)  # fmt: skip
+    outputs = OutputPaths(out, mask=mask, snapshot_dir=snaps, snapshots=(1, 3))
+    inpaint_file(REAL_S1, "release", outputs, FitSettings(preset="paper", land_cover="Forest", iterations=3))
     snapshots = {i: snaps / f"iter_{i:06d}.tif" for i in (1, 3)}
     rows = snapshot_curve(REAL_S1, mask, snapshots, "t1", "Forest", base_seed=5)
     assert len(rows) == 2 * 2 * 2 and set(rows["iterations"]) == {1, 3}

@@ -14,7 +14,7 @@ from rasterio.transform import from_origin
 
 from sardip.cli import main
 from sardip.dip.presets import get_preset
-from sardip.inpaint import inpaint_file
+from sardip.inpaint import FitSettings, inpaint_file
 
 torch.set_num_threads(1)
 DATA = Path(__file__).resolve().parent / "data"
@@ -67,9 +67,8 @@ def test_opera_linear_pair_through_cli(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_sen12ms_db_tile_file_api(tmp_path: Path) -> None:
     out = tmp_path / "p30.tif"
-    summary = inpaint_file(
-        REAL_S1, "release", out, preset="authors-release", iterations=3, device="cpu", report_every=3
-    )
+    settings = FitSettings(preset="authors-release", iterations=3, device="cpu", report_every=3)
+    summary = inpaint_file(REAL_S1, "release", out, settings)
     assert summary.hidden_fraction == pytest.approx(64 * 64 / 256**2)
     with rasterio.open(REAL_S1) as src, rasterio.open(out) as dst:
         a, b = src.read(), dst.read()

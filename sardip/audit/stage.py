@@ -25,9 +25,9 @@ import pandas as pd
 from sardip.audit.detectors import DETECTORS, audit, audit_files, target_checks, verdict
 from sardip.fill import parse_variant, paste, paste_db
 from sardip.geotiff import read_raster, write_raster
-from sardip.inpaint import inpaint_file
+from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.io import atomic_path
-from sardip.masks import make_mask
+from sardip.masks import MaskSpec, make_mask
 from sardip.metrics import tile_metrics_files
 from sardip.seeds import tile_seed
 
@@ -73,9 +73,8 @@ def compare_tile(
         elif method.is_dip:
             speckle_file(original, dip_raw, mask, path, tile_seed(tile_id, base_seed))
         else:
-            inpaint_file(
-                original, str(mask), path, method=method.name, speckle=speckle, seed=base_seed, tile_id=tile_id
-            )
+            settings = FitSettings(method=method.name, speckle=speckle, seed=base_seed)
+            inpaint_file(original, MaskSpec(str(mask)), OutputPaths(Path(path)), settings, tile_id=tile_id)
         table = audit_files(original, path, mask)
         scores = tile_metrics_files(original, path, mask, tile_id, land_cover)
         for frame in (table, scores):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sardip.dip.presets import PRESETS
 from sardip.fill import METHODS
-from sardip.inpaint import inpaint_file
-from sardip.masks import SPEC_HELP
+from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
+from sardip.masks import SPEC_HELP, MaskSpec
 
 #: Preset of ``sardip inpaint`` when none is given: ``credible`` meets the audit targets on every demo
 #: class and on the real SEN12MS tile, where ``paper`` does not (bench/results/credible.md). The
@@ -71,30 +71,28 @@ def run(args: argparse.Namespace) -> int:
     snapshot_dir = None
     if args.snapshots:
         snapshot_dir = Path(args.snapshot_dir) if args.snapshot_dir else out.with_name(out.stem + "_snapshots")
-    summary = inpaint_file(
-        args.inputs,
-        args.mask,
+    outputs = OutputPaths(
         out,
+        raw=_beside(out, args.raw_out, "_raw.tif"),
+        mask=_beside(out, args.mask_out, "_mask.tif"),
+        trajectory=_beside(out, args.trajectory, "_trajectory.tsv"),
+        snapshot_dir=snapshot_dir,
+        snapshots=tuple(args.snapshots),
+        checkpoint=_beside(out, args.checkpoint, ".ckpt"),
+    )
+    settings = FitSettings(
+        method=args.method,
         preset=args.preset,
         land_cover=args.land_cover,
         iterations=args.iterations,
+        speckle=args.speckle,
         seed=args.seed,
         device=args.device,
-        units=args.units,
-        invert_mask=args.invert_mask,
-        grow=args.grow,
-        raw_out=_beside(out, args.raw_out, "_raw.tif"),
-        mask_out=_beside(out, args.mask_out, "_mask.tif"),
-        snapshot_dir=snapshot_dir,
-        snapshot_iters=args.snapshots,
-        trajectory_out=_beside(out, args.trajectory, "_trajectory.tsv"),
-        checkpoint=_beside(out, args.checkpoint, ".ckpt"),
-        checkpoint_every=args.checkpoint_every,
         report_every=args.report_every,
-        tile_id=args.tile_id,
-        method=args.method,
-        speckle=args.speckle,
+        checkpoint_every=args.checkpoint_every,
     )
+    mask = MaskSpec(args.mask, invert=args.invert_mask, grow=args.grow)
+    summary = inpaint_file(args.inputs, mask, outputs, settings, units=args.units, tile_id=args.tile_id)
     print(f"hidden fraction: {summary.hidden_fraction:.4f}")
     how = f"preset hash {summary.config_hash}, {summary.iterations} iterations" if args.method == "dip" else args.method
     print(f"wrote {summary.out} ({how}, {summary.seconds:.1f} s on {summary.device})")
