@@ -27,6 +27,11 @@ DFC2020_NAMES: dict[int, str] = {
 }
 DFC2020_CODES: dict[str, int] = {name: code for code, name in DFC2020_NAMES.items()}
 
+#: Class names in DFC2020 code order (1..10): the order of per-class pixel counts.
+CLASS_ORDER: tuple[str, ...] = tuple(DFC2020_NAMES.values())
+#: Inventory column holding a tile's pixel count of each class, in :data:`CLASS_ORDER`.
+COUNT_COLUMNS: tuple[str, ...] = tuple(f"n_{name}" for name in CLASS_ORDER)
+
 #: The seven classes of the paper, in the order its figures use.
 PAPER_CLASSES: tuple[str, ...] = ("Barren", "Croplands", "Forest", "Grassland", "Shrubland", "Urban", "Water")
 
@@ -51,3 +56,16 @@ def class_code(name: str) -> int:
         return DFC2020_CODES[name]
     except KeyError:
         raise ValueError(f"unknown land-cover class {name!r}; choose from {sorted(DFC2020_CODES)}") from None
+
+
+def majority_classes(counts: np.ndarray) -> list[str]:
+    """The majority class of each row of ``counts`` (N, 10): pixels per DFC2020 class in code order.
+
+    The paper labels a tile with the mode of its land-cover map (Section 4.4); this is the one place
+    the rule is written. A tie goes to the lowest DFC2020 code (Forest 1 < Shrubland 2 < ... < Water
+    10), which is what ``argmax`` gives (it returns the first maximum). An empty ``counts`` gives ``[]``.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[1] != len(CLASS_ORDER):
+        raise ValueError(f"counts must be (N, {len(CLASS_ORDER)}) per-class pixel counts, got shape {counts.shape}")
+    return [CLASS_ORDER[i] for i in counts.argmax(axis=1)] if len(counts) else []

@@ -22,8 +22,8 @@ these holds; its ``reason`` lists every one that does, joined by ``;``:
     gave back more than that share of its total improvement by the end (the sudden loss jumps Adam
     produces on DIP). Scale-free, so it also holds for negative losses such as -SSIM.
 
-Trajectories are the engine's TSV files with columns ``iteration, loss, ssim_known, lr, seconds``,
-one row every K iterations.
+Trajectories are the engine's TSV files with columns :data:`sardip.dip.engine.TRAJECTORY_COLUMNS`
+(``iteration, loss, ssim_known, lr, seconds``), one row every K iterations.
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sardip.dip.engine import TRAJECTORY_COLUMNS
 from sardip.geotiff import read_raster
 from sardip.io import read_table
 
-#: Columns of a trajectory TSV.
-TRAJECTORY_COLUMNS: tuple[str, ...] = ("iteration", "loss", "ssim_known", "lr", "seconds")
 #: Criterion names, in the order ``reason`` lists them.
 REASONS: tuple[str, ...] = ("nonfinite", "ssim_known", "loss_outlier", "loss_stalled")
 #: Scale factor that makes the MAD a consistent estimator of a normal standard deviation.

@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sardip.classes import DFC2020_CODES, DFC2020_NAMES, igbp_to_dfc2020
+from sardip.classes import COUNT_COLUMNS, DFC2020_CODES, DFC2020_NAMES, igbp_to_dfc2020, majority_classes
 from sardip.seeds import unit_key
 from sardip.sen12ms import TileError, pair_scene, read_lc_igbp, read_s1
 
-COUNT_COLUMNS = [f"n_{name}" for name in DFC2020_NAMES.values()]
 INVENTORY_COLUMNS = [
     "tile_id", "season", "scene", "patch", "scene_id", "split", "s1_path", "lc_path",
     "n_pixels", "n_nan", "n_valid", *COUNT_COLUMNS, "status", "reason",
@@ -31,7 +30,7 @@ def tile_histogram(s1_path: Path, lc_path: Path, tile_size: int | None) -> dict[
 
     Raises :class:`TileError` naming the file for anything that makes the tile unusable.
     """
-    s1, _ = read_s1(s1_path, tile_size)
+    s1 = read_s1(s1_path, tile_size)
     igbp = read_lc_igbp(lc_path, s1.shape[1:])
     try:
         dfc = igbp_to_dfc2020(igbp)
@@ -88,10 +87,9 @@ def combine_inventories(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     inventory = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INVENTORY_COLUMNS)
     inventory = inventory.sort_values("tile_id", ignore_index=True)
-    counts = inventory[COUNT_COLUMNS].to_numpy()
-    majority = counts.argmax(axis=1) if len(inventory) else np.zeros(0, dtype=int)
+    counts = inventory[list(COUNT_COLUMNS)].to_numpy()
     valid = inventory["n_valid"].to_numpy()
-    inventory["majority_class"] = [list(DFC2020_NAMES.values())[i] for i in majority]
+    inventory["majority_class"] = majority_classes(counts)
     inventory["purity"] = np.where(valid > 0, counts.max(axis=1, initial=0) / np.maximum(valid, 1), 0.0)
     return inventory
 

@@ -132,11 +132,12 @@ def _open(path: Path, what: str) -> rasterio.io.DatasetReader:
         raise TileError(f"{path}: cannot read {what} tile ({err})") from None
 
 
-def read_s1(path: str | Path, tile_size: int | None = None) -> tuple[np.ndarray, dict]:
-    """Read an S1 tile as float32 dB, shape (2, H, W), with its rasterio profile.
+def read_s1(path: str | Path, tile_size: int | None = None) -> np.ndarray:
+    """Read an S1 tile as float32 dB, shape (2, H, W) (VV, VH), nodata (if the file declares one) as NaN.
 
-    Checks band count, size (when ``tile_size`` is given) and that the pixels decode, so a
-    truncated file fails here with its name rather than deep inside a later stage.
+    The one reader of S1 tiles (selection, labels, classifiers, experiments). Checks band count, size
+    (when ``tile_size`` is given) and that the pixels decode, so a truncated file fails here with its
+    name rather than deep inside a later stage.
     """
     path = Path(path)
     with _open(path, "S1") as src:
@@ -145,10 +146,25 @@ def read_s1(path: str | Path, tile_size: int | None = None) -> tuple[np.ndarray,
         if tile_size is not None and (src.height, src.width) != (tile_size, tile_size):
             raise TileError(f"{path}: S1 tile is {src.height}x{src.width} px, expected {tile_size}x{tile_size}")
         try:
-            data = src.read().astype(np.float32, copy=False)
+            raw = src.read()
         except RasterioIOError as err:
             raise TileError(f"{path}: S1 tile is corrupt or truncated ({err})") from None
-        return data, src.profile.copy()
+        nodata = src.nodata
+    data = raw.astype(np.float32)
+    if nodata is not None and not np.isnan(nodata):
+        data[raw == nodata] = np.nan
+    return data
+
+
+def read_s1_tiles(paths: Sequence[str | Path]) -> np.ndarray:
+    """The S1 tiles at ``paths`` stacked as (B, 2, H, W) float32 dB (:func:`read_s1`); all must be one size."""
+    tiles = [read_s1(p) for p in paths]
+    shapes = {t.shape for t in tiles}
+    if len(shapes) != 1:
+        raise TileError(
+            f"S1 tiles of different shapes {sorted(shapes)} cannot be stacked: {', '.join(map(str, paths))}"
+        )
+    return np.stack(tiles)
 
 
 def read_lc_igbp(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:

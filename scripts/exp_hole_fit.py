@@ -3,11 +3,12 @@
 import torch
 
 from sardip.dip.presets import get_preset
-from sardip.experiments import hole_size_sweep, read_tiles
+from sardip.experiments import hole_size_sweep
 from sardip.gpu import claim_device
 from sardip.io import write_table
 from sardip.logs import log_to_file
 from sardip.seeds import tile_seed
+from sardip.sen12ms import read_s1_tiles
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -15,7 +16,7 @@ p = snakemake.params
 tiles = list(p.tiles)
 with claim_device(p.device) as claim:
     runs = hole_size_sweep(
-        read_tiles(snakemake.input.s1), get_preset(p.preset, p.land_cover), [tile_seed(t, p.seed) for t in tiles],
+        read_s1_tiles(snakemake.input.s1), get_preset(p.preset, p.land_cover), [tile_seed(t, p.seed) for t in tiles],
         tiles, p.land_cover, hole_px=int(snakemake.wildcards.hole), iterations=p.iterations, device=claim.device,
     )  # fmt: skip
 write_table(runs, snakemake.output.runs)

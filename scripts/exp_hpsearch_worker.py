@@ -6,7 +6,6 @@ from sardip.dip.presets import get_preset
 from sardip.experiments import (
     SearchSettings,
     open_study,
-    read_tiles,
     run_worker,
     study_name,
     tile_masks,
@@ -16,6 +15,7 @@ from sardip.gpu import claim_device
 from sardip.io import write_table
 from sardip.logs import log_to_file
 from sardip.seeds import tile_seed
+from sardip.sen12ms import read_s1_tiles
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -24,7 +24,7 @@ worker = int(snakemake.wildcards.worker)
 tiles = list(p.tiles)
 settings = SearchSettings(**p.settings)
 base = get_preset(p.preset, p.land_cover)
-images = read_tiles(snakemake.input.s1)
+images = read_s1_tiles(snakemake.input.s1)
 hidden = tile_masks(snakemake.input.s1, p.mask, tiles, settings.seed)
 study = open_study(p.storage, study_name(p.study_prefix, p.land_cover, settings, tiles, base), settings)
 logger.info("study %s, worker %d of %d, %d tiles", study.study_name, worker, p.workers, len(tiles))

@@ -4,17 +4,18 @@ import numpy as np
 import torch
 
 from sardip.dip.presets import get_preset
-from sardip.experiments import loss_comparison, read_tiles, tile_masks
+from sardip.experiments import loss_comparison, tile_masks
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.logs import log_to_file
 from sardip.seeds import tile_seed
+from sardip.sen12ms import read_s1_tiles
 
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 tiles = list(p.tiles)
-images = read_tiles(snakemake.input.s1)
+images = read_s1_tiles(snakemake.input.s1)
 hidden = tile_masks(snakemake.input.s1, p.mask, tiles, p.seed)
 with claim_device(p.device) as claim:
     runs, outputs = loss_comparison(

@@ -1,7 +1,18 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from sardip.classes import DFC2020_NAMES, IGBP_TO_DFC2020, PAPER_CLASSES, class_code, igbp_to_dfc2020
+from sardip.classes import (
+    COUNT_COLUMNS,
+    DFC2020_NAMES,
+    IGBP_TO_DFC2020,
+    PAPER_CLASSES,
+    class_code,
+    igbp_to_dfc2020,
+    majority_classes,
+)
+from sardip.classify.labels import labels_from_inventory
+from sardip.select import combine_inventories
 
 
 def test_lookup_is_the_sen12ms_table():
@@ -24,3 +35,17 @@ def test_igbp_outside_range_is_named(bad):
 def test_unknown_class_lists_choices():
     with pytest.raises(ValueError, match="Forest"):
         class_code("Jungle")
+
+
+def test_majority_rule_ties_to_the_lowest_code_and_is_the_one_both_stages_use():
+    counts = np.zeros((3, 10), dtype=int)
+    counts[0, [0, 9]] = 5  # Forest and Water tie: Forest (code 1)
+    counts[1, 6] = 7  # Urban
+    counts[2, [3, 5]] = [2, 3]  # Croplands beats Grassland
+    assert majority_classes(counts) == ["Forest", "Urban", "Croplands"]
+    assert majority_classes(np.zeros((0, 10))) == []
+    inventory = pd.DataFrame(counts, columns=list(COUNT_COLUMNS)).assign(tile_id=["a", "b", "c"], n_valid=counts.sum(1))
+    assert combine_inventories([inventory])["majority_class"].tolist() == majority_classes(counts)
+    assert labels_from_inventory(inventory).tolist() == majority_classes(counts)
+    with pytest.raises(ValueError, match=r"\(N, 10\)"):
+        majority_classes(np.zeros((2, 7)))

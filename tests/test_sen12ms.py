@@ -14,6 +14,7 @@ from sardip.sen12ms import (
     read_holdout,
     read_lc_igbp,
     read_s1,
+    read_s1_tiles,
     scene_files,
 )
 
@@ -21,12 +22,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_real_tile_is_read_exactly():
-    data, profile = read_s1(REAL_S1, tile_size=256)
+    data = read_s1(REAL_S1, tile_size=256)
     with rasterio.open(REAL_S1) as src:
         np.testing.assert_array_equal(data, src.read())
+        assert src.crs.to_epsg() == 32737
+        assert src.transform.a == 10 and src.transform.e == -10
     assert data.shape == (2, 256, 256) and data.dtype == np.float32
-    assert profile["crs"].to_epsg() == 32737
-    assert profile["transform"].a == 10 and profile["transform"].e == -10
     vv, vh = data
     assert -19.5 < vv.min() < vv.max() < -2.0 and -29.5 < vh.min() < vh.max() < -8.0
     assert vv.mean() > vh.mean()  # band order: VV first, brighter than VH
@@ -89,3 +90,17 @@ def test_wrong_band_count_and_size(tmp_path):
     lc = write_tif(tmp_path / "lc.tif", np.ones((1, 16, 16), "uint8"))
     with pytest.raises(TileError, match="1 bands, expected 4"):
         read_lc_igbp(lc)
+
+
+def test_declared_nodata_becomes_nan_and_stacks_need_one_size(tmp_path):
+    data = np.full((2, 16, 16), -12.0, "float32")
+    data[1, :2] = -9999.0
+    tile = write_tif(tmp_path / "nodata.tif", data)
+    with rasterio.open(tile, "r+") as dst:
+        dst.nodata = -9999.0
+    read = read_s1(tile)
+    assert np.isnan(read[1, :2]).all() and (read[:, 2:] == -12.0).all() and (read[0] == -12.0).all()
+    assert read_s1_tiles([tile, tile]).shape == (2, 2, 16, 16)
+    other = write_tif(tmp_path / "other.tif", np.zeros((2, 8, 8), "float32"))
+    with pytest.raises(TileError, match="different shapes"):
+        read_s1_tiles([tile, other])

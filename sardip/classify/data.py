@@ -4,7 +4,7 @@ Each item is one tile read from its GeoTIFF when asked for, so a DataLoader with
 streams the full SEN12MS train pool (162,555 tiles) without holding it in memory. A tile goes
 through, in order:
 
-1. read as dB, ``(2, H, W)`` float32, bands VV, VH (nodata -> NaN, see :func:`sardip.geotiff.read_raster`);
+1. read as dB, ``(2, H, W)`` float32, bands VV, VH (nodata -> NaN, :func:`sardip.sen12ms.read_s1`);
 2. per-band z-score ``(x - mean_b) / std_b`` (dB in, unitless out);
 3. NaN -> 0, i.e. a missing pixel takes the band mean; done after (2) so it cannot bias the stats;
 4. bilinear resize to ``input_size x input_size`` when the tile has another size.
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from sardip.geotiff import read_raster
+from sardip.sen12ms import read_s1
 
 #: z-score stats (dB) of SEN12MS S1 used by the dataset's classification code, bands VV, VH.
 SEN12MS_MEAN = (-11.76858, -18.294598)
@@ -63,7 +63,7 @@ class Normalisation:
         total_sq = np.zeros(2)
         count = np.zeros(2)
         for i in sorted(chosen):
-            data = read_s1_db(paths[i]).astype(np.float64)
+            data = read_s1(paths[i]).astype(np.float64)
             finite = np.isfinite(data)
             total += np.where(finite, data, 0).sum(axis=(1, 2))
             total_sq += np.where(finite, data**2, 0).sum(axis=(1, 2))
@@ -71,14 +71,6 @@ class Normalisation:
         mean = total / np.maximum(count, 1)
         std = np.sqrt(np.maximum(total_sq / np.maximum(count, 1) - mean**2, 0))
         return cls(tuple(mean.tolist()), tuple(std.tolist()))
-
-
-def read_s1_db(path: str | Path) -> np.ndarray:
-    """A 2-band (VV, VH) tile in dB, ``(2, H, W)`` float32 with NaN where missing; ``ValueError`` naming the file."""
-    raster = read_raster(path, units="db")
-    if raster.count != 2:
-        raise ValueError(f"{path}: {raster.count} bands, the classifiers need 2 (VV, VH)")
-    return raster.data
 
 
 def prepare(data: np.ndarray, norm: Normalisation, input_size: int) -> torch.Tensor:
@@ -118,7 +110,7 @@ class S1TileDataset(Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = prepare(read_s1_db(self.paths[index]), self.normalisation, self.input_size)
+        x = prepare(read_s1(self.paths[index]), self.normalisation, self.input_size)
         y = -1 if self.labels is None else self.labels[index]
         return x, torch.tensor(y, dtype=torch.int64)
 

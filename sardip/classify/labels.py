@@ -1,11 +1,10 @@
 """Tile labels for the classifiers: the most frequent DFC2020 class of a tile's land-cover map.
 
-The paper labels a tile with the mode of its IGBP map folded into the DFC2020 scheme (Section 4.4).
-A tie between classes goes to the lowest DFC2020 code (Forest 1 < Shrubland 2 < ... < Water 10):
-that is what ``argmax`` over the inventory's ``n_<Class>`` columns gives, because those columns are
-in DFC2020 code order and ``argmax`` returns the first maximum. The inventory counts only *valid*
-pixels (both S1 bands finite); :func:`tile_label` takes the same mask, so a label computed from the
-rasters and the inventory's ``majority_class`` always agree.
+The paper labels a tile with the mode of its IGBP map folded into the DFC2020 scheme (Section 4.4):
+:func:`sardip.classes.majority_classes`, the rule the tile selection applies too, on per-class pixel
+counts (ties go to the lowest DFC2020 code). The inventory counts only *valid* pixels (both S1 bands
+finite); :func:`tile_label` takes the same mask, so a label computed from the rasters and the
+inventory's ``majority_class`` always agree.
 """
 
 from __future__ import annotations
@@ -15,11 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sardip.classes import DFC2020_NAMES, igbp_to_dfc2020
+from sardip.classes import CLASS_ORDER, COUNT_COLUMNS, igbp_to_dfc2020, majority_classes
 from sardip.sen12ms import read_lc_igbp, read_s1
-
-#: Class names in DFC2020 code order (1..10): the order of the inventory's count columns.
-CLASS_ORDER: tuple[str, ...] = tuple(DFC2020_NAMES.values())
 
 
 def tile_label(igbp: np.ndarray, valid: np.ndarray | None = None) -> str:
@@ -36,7 +32,7 @@ def tile_label(igbp: np.ndarray, valid: np.ndarray | None = None) -> str:
     if dfc.size == 0:
         raise ValueError("tile_label: no valid pixel to take the mode of")
     counts = np.bincount(dfc.ravel(), minlength=len(CLASS_ORDER) + 1)[1:]
-    return CLASS_ORDER[int(counts.argmax())]
+    return majority_classes(counts[None])[0]
 
 
 def label_from_files(lc_path: str | Path, s1_path: str | Path | None = None) -> str:
@@ -47,7 +43,7 @@ def label_from_files(lc_path: str | Path, s1_path: str | Path | None = None) -> 
     valid = None
     shape = None
     if s1_path is not None:
-        s1, _ = read_s1(s1_path)
+        s1 = read_s1(s1_path)
         valid = np.isfinite(s1).all(axis=0)
         shape = valid.shape
     igbp = read_lc_igbp(lc_path, shape)
@@ -60,13 +56,11 @@ def label_from_files(lc_path: str | Path, s1_path: str | Path | None = None) -> 
 def labels_from_inventory(inventory: pd.DataFrame) -> pd.Series:
     """Label of every inventory row (indexed like it): argmax of the ``n_<Class>`` counts, lowest code on ties.
 
-    Recomputed from the counts rather than read from ``majority_class`` so the rule is stated here once;
-    both agree by construction.
+    Recomputed from the counts with :func:`sardip.classes.majority_classes`, the rule that gave the
+    inventory's ``majority_class``, so both agree by construction.
     """
-    columns = [f"n_{name}" for name in CLASS_ORDER]
-    missing = [c for c in columns if c not in inventory.columns]
+    missing = [c for c in COUNT_COLUMNS if c not in inventory.columns]
     if missing:
         raise ValueError(f"inventory lacks count columns {missing}")
-    counts = inventory[columns].to_numpy()
-    index = counts.argmax(axis=1) if len(inventory) else np.zeros(0, dtype=int)
-    return pd.Series([CLASS_ORDER[i] for i in index], index=inventory.index, name="label", dtype=object)
+    labels = majority_classes(inventory[list(COUNT_COLUMNS)].to_numpy())
+    return pd.Series(labels, index=inventory.index, name="label", dtype=object)

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from sardip.classify.labels import CLASS_ORDER, labels_from_inventory
+from sardip.classes import CLASS_ORDER
+from sardip.classify.labels import labels_from_inventory
 from sardip.seeds import unit_key
 
 TILE_ID_RE = re.compile(r"^(?P<season>ROIs\d{4}_[a-z]+)_(?P<scene>\d+)_p(?P<patch>\d+)$")

@@ -46,7 +46,8 @@ from sardip.dip.presets import Preset
 #: shifted by +2 inside SSIM so -37.5 dB is 0 (see :mod:`sardip.dip.losses` on SSIM of signed values).
 METRIC_OFFSET_DB, METRIC_SCALE_DB, METRIC_DATA_RANGE = -12.5, 12.5, 2.0
 BETAS, ADAM_EPS, PLATEAU_EPS = (0.9, 0.999), 1e-8, 1e-8
-TRAJECTORY_COLUMNS = ("iteration", "loss", "ssim_known", "lr", "seconds")
+#: Columns of a fit's trajectory (one row per report point), as the engine logs and the convergence filter reads them.
+TRAJECTORY_COLUMNS: tuple[str, ...] = ("iteration", "loss", "ssim_known", "lr", "seconds")
 
 #: Called at each report point with (iterations done, iterations in all, one trajectory row per tile).
 ProgressCallback = Callable[[int, int, list[dict]], None]

@@ -4,7 +4,7 @@ search (:mod:`~sardip.experiments.search`, Fig. 9) and the loss, hole-size and E
 workflow's scripts read tiles and write outputs around them.
 """
 
-from sardip.experiments.common import SCORES, centred_box, read_tiles, score, score_batch, tile_masks
+from sardip.experiments.common import SCORES, centred_box, score, score_batch, tile_masks
 from sardip.experiments.search import (
     GRID,
     SearchSettings,
@@ -33,7 +33,6 @@ __all__ = [
     "loss_comparison",
     "open_study",
     "paper_choice",
-    "read_tiles",
     "run_worker",
     "score",
     "score_batch",

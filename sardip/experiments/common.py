@@ -28,15 +28,6 @@ from sardip.seeds import tile_seed
 SCORES: tuple[str, ...] = ("ssim_fi", "ssim_oia", "mse_fi", "mse_oia", "epi_fi", "epi_oia")
 
 
-def read_tiles(paths: Sequence[str | Path]) -> np.ndarray:
-    """The S1 tiles at ``paths`` stacked as (B, C, H, W) float32 dB; all must have the same shape."""
-    images = [read_raster(p).db().astype(np.float32) for p in paths]
-    shapes = {a.shape for a in images}
-    if len(shapes) != 1:
-        raise ValueError(f"tiles of different shapes {sorted(shapes)} cannot be fitted in one batch")
-    return np.stack(images)
-
-
 def tile_masks(paths: Sequence[str | Path], spec: str, tile_ids: Sequence[str], seed: int) -> np.ndarray:
     """Hidden areas (B, H, W) of :func:`sardip.masks.make_mask` ``spec`` on each tile's grid.
 
