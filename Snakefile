@@ -23,7 +23,6 @@ include: "rules/inpaint.smk"
 include: "rules/filter.smk"
 include: "rules/metrics.smk"
 include: "rules/classify.smk"
-include: "rules/report.smk"
 include: "rules/audit.smk"
 include: "rules/experiments.smk"
 

@@ -55,17 +55,17 @@ rule audit_table:
         verdicts=report(
             "results/audit/verdicts.tsv",
             caption="../workflow_report/audit_verdicts.rst",
-            category="5. Credible anonymisation",
+            category="6. Credible anonymisation",
         ),
         comparison=report(
             "results/audit/comparison.tsv",
             caption="../workflow_report/audit_comparison.rst",
-            category="5. Credible anonymisation",
+            category="6. Credible anonymisation",
         ),
         curve=report(
             "results/audit/curve.tsv",
             caption="../workflow_report/audit_curve_table.rst",
-            category="5. Credible anonymisation",
+            category="6. Credible anonymisation",
         ),
     log:
         "logs/audit/audit_table.log",
@@ -87,7 +87,7 @@ rule fig_audit:
         figure=report(
             "results/figures/audit_methods.png",
             caption="../workflow_report/audit_methods.rst",
-            category="5. Credible anonymisation",
+            category="6. Credible anonymisation",
         ),
     log:
         "logs/figures/fig_audit.log",
@@ -109,7 +109,7 @@ rule fig_audit_curve:
         figure=report(
             "results/figures/audit_curve.png",
             caption="../workflow_report/audit_curve.rst",
-            category="5. Credible anonymisation",
+            category="6. Credible anonymisation",
         ),
     log:
         "logs/figures/fig_audit_curve.log",

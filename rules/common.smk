@@ -17,6 +17,8 @@ HOLDOUT_FILE = sardip_config.resolve_resource(
     config["data"]["holdout_file"], workflow.basedir
 )
 HOLDOUT = sen12ms.read_holdout(HOLDOUT_FILE)
+# Iterations at which each DIP job saves the network output (inpainting, audit curve, Fig. 4).
+SNAPSHOTS = sorted(set(config["inpaint"]["snapshots"]))
 
 
 def demo_tiles():

@@ -37,6 +37,7 @@ rule hpsearch_worker:
         storage=SEARCH["storage"],
         study_prefix=SEARCH["study_prefix"],
         workers=SEARCH["workers"],
+        seed=EXP["seed"],
         device=EXP["device"],
     message:
         "Table 1 search of {wildcards.cls}, worker {wildcards.worker}"
@@ -76,17 +77,17 @@ rule hpsearch_table:
         trials=report(
             "results/experiments/hpsearch/trials.tsv",
             caption="../workflow_report/hpsearch_trials.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
         best=report(
             "results/experiments/hpsearch/best.tsv",
             caption="../workflow_report/hpsearch_best.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
         fig09=report(
             "results/figures/fig09_parallel.png",
             caption="../workflow_report/fig09.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
     log:
         "logs/experiments/hpsearch/table.log",
@@ -143,7 +144,7 @@ rule loss_table:
         fig10=report(
             "results/figures/fig10_loss.png",
             caption="../workflow_report/fig10.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
     log:
         "logs/experiments/loss/table.log",
@@ -167,7 +168,7 @@ rule fig07:
         fig07=report(
             "results/figures/fig07_mse_vs_ssim.png",
             caption="../workflow_report/fig07.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
     log:
         "logs/experiments/loss/fig07.log",
@@ -227,7 +228,7 @@ rule hole_table:
         fig11=report(
             "results/figures/fig11_hole_size.png",
             caption="../workflow_report/fig11.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
     log:
         "logs/experiments/holes/table.log",
@@ -262,7 +263,7 @@ rule epi_fit:
         runtime=EXP["runtime"],
     params:
         land_cover="{cls}",
-        tile=epi_tile,
+        tiles=lambda wildcards: [epi_tile(wildcards)],
         iterations=EXP["epi"]["iterations"],
         every=EXP["epi"]["every"],
         preset=EXP["preset"],
@@ -286,7 +287,7 @@ rule epi_table:
         fig19=report(
             "results/figures/fig19_epi_iterations.png",
             caption="../workflow_report/fig19.rst",
-            category="6. Experiments",
+            category="7. Experiments",
         ),
     log:
         "logs/experiments/epi/table.log",

@@ -1,9 +1,9 @@
-"""DIP inpainting: one job per selected tile, each claiming a GPU slot (or running on the CPU).
+"""DIP inpainting: one job per selected tile, each claiming a GPU slot (or running on the CPU), and the
+DIP output of one tile along the iterations (Fig. 4).
 
 Per-tile params only (the tile's class, never the tile list), so adding tiles never reruns finished ones.
 """
 
-SNAPSHOTS = sorted(set(config["inpaint"]["snapshots"]))
 # Settings that change a result: params, so a change reruns the tiles. Operational settings
 # (device, threads, report and checkpoint intervals) reach the script through the config instead,
 # so changing them never reruns finished tiles.
@@ -39,3 +39,33 @@ rule inpaint_tile:
         "DIP inpainting of {wildcards.tile} ({params.land_cover}), {params.fit[iterations]} iterations"
     script:
         "../scripts/inpaint_tile.py"
+
+
+rule fig_progress:
+    input:
+        original=lambda wildcards: selected().loc[progress_tile(), "s1_path"],
+        mask=lambda wildcards: f"results/dip/{progress_tile()}/mask.tif",
+        snapshots=lambda wildcards: expand(
+            "results/dip/{tile}/snapshots/iter_{it:06d}.tif",
+            tile=progress_tile(),
+            it=SNAPSHOTS,
+        ),
+    output:
+        figure=report(
+            "results/figures/fig04_progress.png",
+            caption="../workflow_report/fig04.rst",
+            category="4. Examples",
+        ),
+    log:
+        "logs/figures/fig_progress.log",
+    conda:
+        "../envs/sardip.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        iterations=SNAPSHOTS,
+    message:
+        "Figure 4 (DIP output along the iterations)"
+    script:
+        "../scripts/fig_progress.py"

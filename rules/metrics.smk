@@ -1,4 +1,5 @@
-"""Quality metrics per tile (SSIM, MS-SSIM, ENL, EPI in NIA, FI, OIA) and their per-class summary."""
+"""Quality metrics per tile (SSIM, MS-SSIM, ENL, EPI in NIA, FI, OIA), their per-class summary and its
+figures (Figs. 14, 15-17, 18)."""
 
 
 rule tile_metrics:
@@ -47,3 +48,35 @@ rule metrics_table:
         "Gathering the metrics of the tiles that passed the convergence filter"
     script:
         "../scripts/metrics_table.py"
+
+
+rule fig_scores:
+    input:
+        per_tile=rules.metrics_table.output.per_tile,
+    output:
+        ssim=report(
+            "results/figures/fig14_ssim.png",
+            caption="../workflow_report/fig14.rst",
+            category="3. Quality metrics",
+        ),
+        enl=report(
+            "results/figures/fig15_enl.png",
+            caption="../workflow_report/fig15.rst",
+            category="3. Quality metrics",
+        ),
+        epi=report(
+            "results/figures/fig18_epi.png",
+            caption="../workflow_report/fig18.rst",
+            category="3. Quality metrics",
+        ),
+    log:
+        "logs/figures/fig_scores.log",
+    conda:
+        "../envs/sardip.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    message:
+        "Figures 14, 15 and 18 (SSIM, ENL, EPI per class)"
+    script:
+        "../scripts/fig_scores.py"
