@@ -28,6 +28,7 @@ Trajectories are the engine's TSV files with columns :data:`sardip.dip.engine.TR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -145,6 +146,21 @@ def filter_tiles(tiles: pd.DataFrame, criteria: ConvergenceCriteria | None = Non
     kept = table[~drop].reset_index(drop=True)
     dropped = table[drop].assign(reason=reason[drop]).reset_index(drop=True)
     return kept, dropped
+
+
+def tile_table(
+    selected: pd.DataFrame, trajectories: Sequence[str | Path], raws: Sequence[str | Path], masks: Sequence[str | Path]
+) -> pd.DataFrame:
+    """The :func:`filter_tiles` input for the selection table (``tile_id``, ``class``, ``s1_path``) and
+    each tile's trajectory, network output and mask files, given in the selection's row order."""
+    return pd.DataFrame(
+        {
+            "tile_id": selected["tile_id"],
+            "land_cover": selected["class"],
+            "trajectory": [str(p) for p in trajectories],
+            "nonfinite": [nonfinite_in_hole(*paths) for paths in zip(selected["s1_path"], raws, masks, strict=True)],
+        }
+    )
 
 
 def nonfinite_in_hole(original: str | Path, network: str | Path, mask: str | Path) -> bool:

@@ -1,24 +1,13 @@
 """Keep the tiles whose DIP converged, list the others with their reasons (rule convergence_filter)."""
 
-import pandas as pd
-
-from sardip.convergence import ConvergenceCriteria, filter_tiles, nonfinite_in_hole
+from sardip.convergence import ConvergenceCriteria, filter_tiles, tile_table
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 
 logger = log_to_file(snakemake.log[0])
 inputs = snakemake.input
 selected = read_table(inputs.selected)  # sorted by tile id, the order the per-tile inputs follow
-tiles = pd.DataFrame(
-    {
-        "tile_id": selected["tile_id"],
-        "land_cover": selected["class"],
-        "trajectory": list(inputs.trajectories),
-        "nonfinite": [
-            nonfinite_in_hole(*paths) for paths in zip(selected["s1_path"], inputs.raw, inputs.masks, strict=True)
-        ],
-    }
-)
+tiles = tile_table(selected, inputs.trajectories, inputs.raw, inputs.masks)
 kept, dropped = filter_tiles(tiles, ConvergenceCriteria(**snakemake.params.criteria))
 for row in dropped.itertuples():
     logger.warning("dropped %s (%s): %s", row.tile_id, row.land_cover, row.reason)

@@ -32,6 +32,7 @@ from sardip.experiments import (
     best_table,
     centred_box,
     epi_trajectory,
+    fig07_panels,
     hole_size_sweep,
     loss_comparison,
     open_study,
@@ -134,8 +135,13 @@ def test_sweeps_write_tables_and_figures(tmp_path, tiles, hidden):
     write_table(runs, tmp_path / "loss.tsv")
     fig10_loss(read_table(tmp_path / "loss.tsv"), tmp_path / "fig10.png")
     i, j = similar_mse_pair(runs)
-    results = [(outputs[k], f"run {k}", runs["ssim_fi"][k], runs["mse_fi"][k]) for k in (i, j)]
-    fig07_mse_vs_ssim(tiles[[i % 2, j % 2]], results, hidden, tmp_path / "fig07.png")
+    arrays = {"original": tiles, "hidden": np.broadcast_to(hidden, (2, *hidden.shape)), "output": outputs}
+    pair, originals, panels, holes = fig07_panels([runs], [arrays], 1.5)
+    assert pair.index.tolist() == [i, j]
+    np.testing.assert_array_equal(np.stack([p[0] for p in panels]), outputs[[i, j]])
+    np.testing.assert_array_equal(originals, tiles[[i % 2, j % 2]])
+    assert panels[0][2] == runs["ssim_fi"][i] and holes.shape == (2, *hidden.shape)
+    fig07_mse_vs_ssim(originals, panels, holes, tmp_path / "fig07.png")
 
     holes = pd.concat(
         [hole_size_sweep(tiles, BASE, [1, 2], ["a", "b"], "Water", hole_px=px, iterations=2) for px in (4, 16, 64)]

@@ -12,6 +12,7 @@ from conftest import write_tif
 from scipy.ndimage import uniform_filter
 
 from sardip.figures import fig04_progress, fig12_examples, fig14_ssim, fig15_enl, fig18_epi
+from sardip.figures.images import first_kept_per_class
 from sardip.metrics import tile_metrics
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -96,3 +97,12 @@ def test_fig12_refuses_mismatched_result(tifs: dict[str, Path], tmp_path: Path, 
     other = write_tif(tmp_path / "other.tif", tile(rng), crs="EPSG:32632")
     with pytest.raises(ValueError, match="not on the same grid"):
         fig12_examples([("Forest", tifs["original"], tifs["mask"], other)], tmp_path / "bad.png")
+
+
+def test_first_kept_tile_of_each_class_is_the_example() -> None:
+    kept = pd.DataFrame({"tile_id": ["u2", "f1", "u1"], "land_cover": ["Urban", "Forest", "Urban"]})
+    tiles = ["f0", "f1", "u1", "u2"]  # f0 was dropped by the filter
+    paths = [[f"{kind}/{t}.tif" for t in tiles] for kind in ("orig", "mask", "res")]
+    examples = first_kept_per_class(kept, tiles, *paths)
+    assert examples == [("Forest", "orig/f1.tif", "mask/f1.tif", "res/f1.tif"),
+                        ("Urban", "orig/u1.tif", "mask/u1.tif", "res/u1.tif")]  # fmt: skip

@@ -19,7 +19,13 @@ from sardip.experiments.search import (
     with_loss,
     worker_share,
 )
-from sardip.experiments.sweeps import epi_trajectory, hole_size_sweep, loss_comparison, similar_mse_pair
+from sardip.experiments.sweeps import (
+    epi_trajectory,
+    fig07_panels,
+    hole_size_sweep,
+    loss_comparison,
+    similar_mse_pair,
+)
 
 __all__ = [
     "GRID",
@@ -28,6 +34,7 @@ __all__ = [
     "best_table",
     "centred_box",
     "epi_trajectory",
+    "fig07_panels",
     "hole_size_sweep",
     "load_study",
     "loss_comparison",

@@ -8,7 +8,7 @@ Every fit is batched over the tiles of one class with each tile's fixed seed, an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 
 import numpy as np
@@ -133,3 +133,26 @@ def similar_mse_pair(runs: pd.DataFrame, max_mse_ratio: float = 1.5) -> tuple[in
     ok = ratio <= max_mse_ratio
     i, j = pairs[int(np.argmax(np.where(ok, gap, -np.inf)))] if ok.any() else pairs[int(np.argmin(ratio))]
     return (int(i), int(j)) if ssim[i] >= ssim[j] else (int(j), int(i))
+
+
+def fig07_panels(
+    runs: Sequence[pd.DataFrame], arrays: Sequence[Mapping[str, np.ndarray]], max_mse_ratio: float
+) -> tuple[pd.DataFrame, np.ndarray, list[tuple[np.ndarray, str, float, float]], np.ndarray]:
+    """What Fig. 7 shows, from the loss comparison of every class: ``runs[k]`` the :func:`loss_comparison`
+    table of class file ``k`` and ``arrays[k]`` its saved arrays (``original`` (B, C, H, W), ``hidden``
+    (B, H, W), ``output`` (2B, C, H, W) in the table's ``row`` order: SSIM-loss tiles, then MSE-loss ones).
+
+    Returns the chosen pair of rows (:func:`similar_mse_pair`, with the class file in ``file``), their
+    originals (2, C, H, W), the panels (output, label, FI SSIM, FI MSE) and their holes (2, H, W).
+    """
+    table = pd.concat([r.assign(file=k) for k, r in enumerate(runs)], ignore_index=True)
+    pair = table.iloc[list(similar_mse_pair(table, max_mse_ratio))]
+    originals, panels, holes = [], [], []
+    for _, run in pair.iterrows():
+        saved = arrays[int(run["file"])]
+        tile = int(run["row"]) % len(saved["original"])
+        originals.append(saved["original"][tile])
+        holes.append(saved["hidden"][tile])
+        label = f"{run['land_cover']} {run['tile_id']}, {run['loss'].upper()} loss"
+        panels.append((saved["output"][int(run["row"])], label, float(run["ssim_fi"]), float(run["mse_fi"])))
+    return pair, np.stack(originals), panels, np.stack(holes)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -69,6 +70,25 @@ def fig04_progress(
     fig.colorbar(image, ax=list(axes), label="VV backscatter (dB)", shrink=0.85)
     fig.suptitle("DIP output over the iterations (VV)")
     return save(fig, out)
+
+
+def first_kept_per_class(
+    kept: pd.DataFrame,
+    tiles: Sequence[str],
+    originals: Sequence[PathLike],
+    masks: Sequence[PathLike],
+    results: Sequence[PathLike],
+) -> list[tuple[str, PathLike, PathLike, PathLike]]:
+    """The Fig. 12 examples: for each class of the ``kept`` table (``tile_id``, ``land_cover``), its first
+    kept tile by id, as ``(class, original, mask, result)`` sorted by class. ``tiles`` names the tile of
+    each entry of ``originals``, ``masks`` and ``results``."""
+    first = set(kept.sort_values("tile_id").groupby("land_cover")["tile_id"].first())
+    classes = dict(zip(kept["tile_id"], kept["land_cover"], strict=True))
+    return sorted(
+        (classes[tile], original, mask, result)
+        for tile, original, mask, result in zip(tiles, originals, masks, results, strict=True)
+        if tile in first
+    )
 
 
 def fig12_examples(examples: Sequence[tuple[str, PathLike, PathLike, PathLike]], out: PathLike) -> Path:
