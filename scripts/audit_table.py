@@ -6,6 +6,11 @@ from sardip.audit.stage import comparison, curve_table, verdicts
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 audit = pd.concat([read_table(p) for p in snakemake.input.audits], ignore_index=True)
 metrics = pd.concat([read_table(p) for p in snakemake.input.metrics], ignore_index=True)

@@ -6,6 +6,11 @@ from sardip.audit.stage import compare_tile, snapshot_curve
 from sardip.io import write_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 tile = snakemake.wildcards.tile
 fills = {Path(p).stem: p for p in snakemake.output.fills}

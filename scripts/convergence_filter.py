@@ -4,6 +4,11 @@ from sardip.convergence import ConvergenceCriteria, filter_tiles, tile_table
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 inputs = snakemake.input
 selected = read_table(inputs.selected)  # sorted by tile id, the order the per-tile inputs follow

@@ -7,6 +7,11 @@ from sardip.gpu import claim_device
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 inputs, out = snakemake.input, snakemake.output

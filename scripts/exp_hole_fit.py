@@ -4,6 +4,11 @@ from sardip.experiments import hole_size_sweep
 from sardip.experiments.job import fit_job
 from sardip.io import write_table
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 p = snakemake.params
 with fit_job(snakemake) as job:
     runs = hole_size_sweep(

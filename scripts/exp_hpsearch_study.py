@@ -6,6 +6,11 @@ from sardip.experiments import load_study, trials_table
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 names = pd.concat([read_table(f) for f in snakemake.input.workers])["study"].unique()
 if len(names) != 1:

@@ -4,6 +4,11 @@ from sardip.experiments import SearchSettings, open_study, run_worker, study_nam
 from sardip.experiments.job import fit_job
 from sardip.io import write_table
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 p = snakemake.params
 worker = int(snakemake.wildcards.worker)
 settings = SearchSettings(**p.settings)

@@ -6,6 +6,11 @@ from sardip.experiments import loss_comparison
 from sardip.experiments.job import fit_job
 from sardip.io import atomic_path, write_table
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 p = snakemake.params
 with fit_job(snakemake) as job:
     hidden = job.hidden(p.mask)

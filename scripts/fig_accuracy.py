@@ -5,6 +5,11 @@ from sardip.figures import fig20_accuracy
 from sardip.io import read_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 tables = {
     model_label(model): read_table(path)

@@ -5,6 +5,11 @@ from sardip.classify.models import model_label
 from sardip.figures import fig22_confusion
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 original, inpainted = read_confusion(snakemake.input.original), read_confusion(snakemake.input.inpainted)
 logger.info(

@@ -5,6 +5,11 @@ from sardip.figures.images import first_kept_per_class
 from sardip.io import read_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 inputs = snakemake.input
 examples = first_kept_per_class(

@@ -4,6 +4,11 @@ from sardip.figures import fig14_ssim, fig15_enl, fig18_epi
 from sardip.io import read_table
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 per_tile = read_table(snakemake.input.per_tile)
 for draw, out in (

@@ -8,6 +8,11 @@ from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.logs import log_to_file
 from sardip.masks import MaskSpec
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 cfg = snakemake.params.fit

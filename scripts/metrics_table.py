@@ -6,6 +6,11 @@ from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 from sardip.metrics import summarise
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 kept = set(read_table(snakemake.input.kept)["tile_id"])
 per_tile = pd.concat([read_table(path) for path in snakemake.input.tiles], ignore_index=True)

@@ -5,6 +5,11 @@ from sardip.logs import log_to_file
 from sardip.select import scene_inventory
 from sardip.sen12ms import expand_folders
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 season, scene = snakemake.wildcards.season, int(snakemake.wildcards.scene)
 holdout = {f"{season}/s1_{scene}"} if snakemake.params.split == "holdout" else set()

@@ -4,6 +4,11 @@ from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
 from sardip.select import class_summary, select_tiles
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 cfg = snakemake.params.selection
 inventory = read_table(snakemake.input.inventory)

@@ -4,6 +4,11 @@ from sardip.io import write_table
 from sardip.logs import log_to_file
 from sardip.metrics import tile_metrics_files
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 inputs = snakemake.input
 table = tile_metrics_files(

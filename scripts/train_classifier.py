@@ -8,6 +8,11 @@ from sardip.classify.train import train_from_tables
 from sardip.gpu import claim_device
 from sardip.logs import log_to_file
 
+if "snakemake" not in globals():  # run by hand, see sardip.mock
+    from sardip.mock import mock_snakemake
+
+    snakemake = mock_snakemake(__file__)
+
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 with claim_device(snakemake.config["classify"]["device"]) as claim:
