@@ -274,3 +274,19 @@ def test_targets_plan(tmp_path, tiny_experiments, target, rules):
     for rule in [*rules, "select_tiles", target]:
         assert stats.get(rule) == "1", rule
     assert not (work / "results").exists()
+
+
+@pytest.mark.workflow
+def test_experiment_targets_run_end_to_end(tmp_path, tiny_experiments):
+    """Every experiment script runs (not only plans) on two classes of the tiny demo data."""
+    two = tmp_path / "two.yaml"
+    two.write_text(
+        yaml.safe_dump({"selection": {"classes": ["Barren", "Water"]}, "experiments": {"search": {"workers": 1}}})
+    )
+    work = tmp_path / "work"
+    run_snakemake(work, "experiments", "--cores", "2", "--configfile", TINY, tiny_experiments, str(two))
+    for table in ("hpsearch/best.tsv", "loss/runs.tsv", "loss/fig07_pair.tsv", "holes/runs.tsv", "epi/trajectory.tsv"):
+        frame = pd.read_csv(work / "results/experiments" / table, sep="\t")
+        assert len(frame) and set(frame["land_cover"]) <= {"Barren", "Water"}, table
+    for figure in ("fig07_mse_vs_ssim", "fig09_parallel", "fig10_loss", "fig11_hole_size", "fig19_epi_iterations"):
+        assert (work / f"results/figures/{figure}.png").stat().st_size > 10_000, figure
