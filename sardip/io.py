@@ -1,14 +1,26 @@
-"""Atomic file output: a failed or killed writer never leaves a partial file under the final name."""
+"""Atomic file output: a failed or killed writer never leaves a partial file under the final name.
+
+The final file gets the permissions a plain ``open()`` would give it (``0666`` less the umask for a new
+file, the old file's mode when it replaces one), not the ``0600`` of a temporary file.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -25,6 +37,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
