@@ -12,6 +12,7 @@ import logging
 import sys
 
 from sardip import __version__
+from sardip.io import exit_on_sigterm
 
 #: Sub-command modules, in the order ``sardip --help`` lists them.
 COMMANDS = ("demo_data", "metrics", "inpaint", "audit")
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    exit_on_sigterm()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )

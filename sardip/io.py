@@ -1,12 +1,19 @@
 """Atomic file output: a failed or killed writer never leaves a partial file under the final name.
 
-The final file gets the permissions a plain ``open()`` would give it (``0666`` less the umask for a new
-file, the old file's mode when it replaces one), not the ``0600`` of a temporary file.
+A file is written to a temporary name beside its target, ``.<stem>.<pid>.<random>.tmp<suffix>``, and
+renamed onto the target only when the writer succeeded. The final file gets the permissions a plain
+``open()`` would give it (``0666`` less the umask for a new file, the old file's mode when it replaces
+one), not the ``0600`` of a temporary file. A writer stopped by an exception, Ctrl-C or SIGTERM (see
+:func:`exit_on_sigterm`) removes its temporary file; one killed outright (SIGKILL, power loss) cannot,
+so the next writer of the same target removes the temporaries whose process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import signal
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -23,16 +30,41 @@ def _umask() -> int:
     return mask
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files of ``path`` left by writers that no longer run; returns them."""
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.stem)}\.(\d+)\.[^.]+\.tmp{re.escape(path.suffix)}$")
+    removed = []
+    if path.parent.is_dir():
+        for candidate in path.parent.iterdir():
+            match = pattern.match(candidate.name)
+            if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+                candidate.unlink(missing_ok=True)
+                removed.append(candidate)
+    return removed
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
-    The temporary file sits in the same folder, so the final ``os.replace`` is atomic on POSIX,
-    and keeps the suffix so libraries that pick a format from it (GDAL, pandas) still do.
+    The temporary file sits in the same folder, so the final ``os.replace`` is atomic on POSIX, and
+    keeps the suffix so libraries that pick a format from it (GDAL, pandas) still do.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -45,6 +77,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (``kill``, a scheduler's cancel) into ``SystemExit(143)`` in the main thread, so that
+    ``finally`` blocks run: :func:`atomic_path` then removes its temporary files, and the process ends
+    with the status a SIGTERM gives."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread: leave the default
+        signal.signal(signal.SIGTERM, handler)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
