@@ -67,6 +67,15 @@ class FitSettings:
     report_every: int = 100
     checkpoint_every: int = 500
 
+    def __post_init__(self) -> None:
+        if self.iterations is not None and self.iterations < 1 and self.fill_method().is_dip:
+            raise InpaintError(
+                f"iterations={self.iterations}: a DIP needs at least 1 iteration (with 0 the hole would "
+                "get the untrained network's output, a flat fake patch)"
+            )
+        if self.report_every < 1 or self.checkpoint_every < 1:
+            raise InpaintError("report_every and checkpoint_every must be at least 1 iteration")
+
     def fill_method(self) -> FillMethod:
         """The fill method (:class:`sardip.fill.FillError` for an unknown name)."""
         return get_method(self.method)

@@ -96,6 +96,7 @@ def _all_nan(path: Path) -> str:
         ("bad_mask", "box:1,2"),
         ("unknown_preset", "authors-release"),
         ("no_class", "land-cover"),
+        ("zero_iterations", "at least 1 iteration"),
     ],
 )
 def test_bad_input_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixture, case: str, message: str) -> None:
@@ -111,7 +112,10 @@ def test_bad_input_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixtur
         case, ["--preset", "authors-release"]
     )
     out = tmp_path / "out.tif"
-    code = main(["inpaint", *inputs, "--mask", mask, "-o", str(out), *preset, "--iterations", "2", "--trajectory"])
+    iterations = "0" if case == "zero_iterations" else "2"
+    code = main(
+        ["inpaint", *inputs, "--mask", mask, "-o", str(out), *preset, "--iterations", iterations, "--trajectory"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "error" in err and message in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in {"not_raster.txt", "nan.tif"}) == []

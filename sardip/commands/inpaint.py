@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="speckle-consistent filling of the hole (default: the preset's for dip, off for classic fills)",
     )
     parser.add_argument("--land-cover", help="land-cover class (picks the paper preset's activation)")
-    parser.add_argument("--iterations", type=int, help="DIP iterations (default: the preset's)")
+    parser.add_argument("--iterations", type=int, help="DIP iterations, at least 1 (default: the preset's)")
     parser.add_argument("--seed", type=int, default=0, help="base seed; the tile's seed also depends on its id")
     parser.add_argument("--tile-id", help="tile id for the seed (default: first input's file stem)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
