@@ -93,7 +93,18 @@ COLUMNS: tuple[str, ...] = (
     "ms_ssim_scales",
     "ms_ssim_win",
     "method",
+    "note",
 )
+
+#: Why a metric is NaN: what it needs of the region (the ``note`` column of :func:`tile_metrics`).
+NAN_REASONS: dict[str, str] = {
+    "ssim": f"the region holds no full {SSIM_WIN}x{SSIM_WIN} SSIM window",
+    "ms_ssim": f"the region holds no full {SSIM_WIN}x{SSIM_WIN} SSIM window",
+    "enl_original": "the region has fewer than 2 pixels or no intensity variance",
+    "enl_result": "the region has fewer than 2 pixels or no intensity variance",
+    "enl_rel_change": "an ENL of the region is NaN or 0",
+    "epi": "the region holds no full 3x3 Sobel stencil, or the original has no gradient there",
+}
 
 
 def db_to_unit(db: np.ndarray) -> np.ndarray:
@@ -192,8 +203,8 @@ def enl(intensity: np.ndarray, region: np.ndarray, patch: int = ENL_PATCH) -> tu
 
     ENL = mean^2 / var per non-overlapping ``patch`` x ``patch`` block lying fully inside ``region`` (grid
     anchored at the region's bounding-box corner), averaged over the blocks. Returns (ENL, number of
-    patches, fallback); with no full patch the whole region is one patch and fallback is True. An empty
-    region gives NaN.
+    patches, fallback); with no full patch the whole region is one patch and fallback is True. A region
+    of fewer than 2 pixels, or whose intensity does not vary (variance 0), has no measurable ENL: NaN.
     """
     rows, cols = np.nonzero(region)
     if rows.size == 0:
@@ -209,9 +220,17 @@ def enl(intensity: np.ndarray, region: np.ndarray, patch: int = ENL_PATCH) -> tu
         full = blocks(region).all(axis=1)
         if full.any():
             kept = blocks(intensity)[full].astype(np.float64)
-            return float(np.mean(kept.mean(axis=1) ** 2 / kept.var(axis=1))), int(full.sum()), False
+            return _mean_ratio(kept.mean(axis=1), kept.var(axis=1)), int(full.sum()), False
     values = intensity[region].astype(np.float64)
-    return float(values.mean() ** 2 / values.var()), 1, True
+    if values.size < 2:
+        return float("nan"), 1, True
+    return _mean_ratio(values.mean(keepdims=True), values.var(keepdims=True)), 1, True
+
+
+def _mean_ratio(mean: np.ndarray, var: np.ndarray) -> float:
+    """Mean of ``mean^2 / var`` over the patches with ``var > 0``; NaN when none has any variance."""
+    varies = var > 0
+    return float(np.mean(mean[varies] ** 2 / var[varies])) if varies.any() else float("nan")
 
 
 def sobel_magnitude(image: np.ndarray) -> np.ndarray:
@@ -253,7 +272,8 @@ def tile_metrics(
     ``original`` and ``result`` are (C, H, W) dB arrays, ``hidden`` (H, W) bool, True inside S. Rows:
     band x scenario (NIA, FI, OIA) x metric (:data:`METRICS`). ``support`` counts the SSIM windows at
     full scale, the ENL patches or the EPI stencils used; ``fallback`` is True when ENL used the whole
-    region as one patch; ``ms_ssim_scales`` and ``ms_ssim_win`` are set on ``ms_ssim`` rows only.
+    region as one patch; ``ms_ssim_scales`` and ``ms_ssim_win`` are set on ``ms_ssim`` rows only;
+    ``note`` says why a value is NaN (:data:`NAN_REASONS`: the region is too small for the metric).
     """
     original = np.asarray(original)
     result = np.asarray(result)
@@ -292,6 +312,7 @@ def tile_metrics(
                         "ms_ssim_scales": scales if is_ms else pd.NA,
                         "ms_ssim_win": SSIM_WIN if is_ms else pd.NA,
                         "method": DEFINITIONS[metric],
+                        "note": "" if np.isfinite(value) else f"NaN: {NAN_REASONS[metric]}",
                     }
                 )
     frame = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -91,3 +91,14 @@ def test_audit_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     report = json.loads(capsys.readouterr().out)
     assert report["audit"]["VV"]["result"]["auc_cv_max"] > 0.9
     assert [r["ok"] for r in report["verdict"]] == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [("box:10,11,10,11", "holds no 5x5 px square"), ("box:0,256,0,254", "leaving 512 known pixels for the ring")],
+)
+def test_areas_too_small_or_too_large_to_audit_are_refused(
+    capsys: pytest.CaptureFixture, mask: str, message: str
+) -> None:
+    assert main(["audit", str(REAL_S1), str(REAL_S1), "--mask", mask]) == 2
+    assert message in capsys.readouterr().err

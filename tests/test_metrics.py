@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,24 @@ def test_region_too_small_for_a_window_gives_nan(rng: np.random.Generator) -> No
     frame = tile_metrics(image, image, hole((40, 40), slice(10, 16), slice(10, 16)))
     assert np.isnan(value(frame, "ssim", "OIA")) and np.isnan(value(frame, "ms_ssim", "OIA"))
     assert value(frame, "epi", "OIA") == pytest.approx(1.0)
+
+
+def test_a_one_pixel_mask_gives_documented_nans_without_warnings(capsys: pytest.CaptureFixture) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's divide-by-zero warning was printed here
+        assert main(["metrics", str(REAL_S1), str(REAL_S1), "--mask", "box:10,11,10,11", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    oia = report["metrics"]["OIA"]["VV"]
+    assert {k: oia[k] for k in ("ssim", "ms_ssim", "enl_original", "enl_result", "epi")} == dict.fromkeys(
+        ("ssim", "ms_ssim", "enl_original", "enl_result", "epi")
+    )  # NaN (null), never inf
+    assert (
+        "SSIM window" in report["notes"]["OIA/VV/ssim"]
+        and "fewer than 2 pixels" in report["notes"]["OIA/VV/enl_result"]
+    )
+    assert report["metrics"]["FI"]["VV"]["ssim"] == pytest.approx(1.0)
+    assert main(["metrics", str(REAL_S1), str(REAL_S1), "--mask", "box:10,11,10,11"]) == 0
+    assert "enl_result OIA: NaN: the region has fewer than 2 pixels" in capsys.readouterr().out
 
 
 def test_nan_pixels_are_left_out(rng: np.random.Generator) -> None:

@@ -48,6 +48,11 @@ WINDOWS: tuple[int, ...] = (5, 9, 15)
 SUBJECTS: tuple[str, ...] = ("result", "original")
 COLUMNS: tuple[str, ...] = ("band", "subject", "metric", "window", "value")
 
+#: Smallest hidden area the audit judges: it must hold one square of this side (the smallest ENL window).
+MIN_HOLE_SIDE = 5
+#: The ring must hold at least this share of the hole's pixels, or the comparison says nothing.
+MIN_RING_SHARE = 0.5
+
 #: Pass criteria (result against the untouched original's baseline).
 TARGETS: dict[str, float] = {
     "max_auc_excess": 0.07,  # every detector's AUC at most this above its baseline AUC
@@ -56,6 +61,10 @@ TARGETS: dict[str, float] = {
     "epi_max": 1.4,
     "max_hole_correlation": 0.5,
 }
+
+
+class AuditError(ValueError):
+    """A hidden area the audit cannot judge; the message says why and what to change."""
 
 
 def _local_mean(a: np.ndarray, w: int) -> np.ndarray:
@@ -198,6 +207,8 @@ def audit(
 
     ``original`` and ``result`` (C, H, W) dB, ``hidden`` (H, W) bool (True = edited). Pixels NaN in
     either image are left out of H and R. ``window`` is the ENL or detector window (NA otherwise).
+    Raises :class:`AuditError` when H is too small to judge (no ``MIN_HOLE_SIDE`` px square) or too
+    large for a ring (fewer known pixels left around it than ``MIN_RING_SHARE`` of its area).
     """
     original = np.asarray(original, dtype=np.float64)
     result = np.asarray(result, dtype=np.float64)
@@ -207,13 +218,24 @@ def audit(
     if len(bands) != original.shape[0]:
         raise ValueError(f"{len(bands)} band names for {original.shape[0]} bands")
     if not hidden.any():
-        raise ValueError("the mask hides no pixel: nothing to audit")
+        raise AuditError("the mask hides no pixel: nothing to audit")
+    if not _windows_in(hidden, MIN_HOLE_SIDE).any():
+        raise AuditError(
+            f"the hidden area ({int(hidden.sum())} px) holds no {MIN_HOLE_SIDE}x{MIN_HOLE_SIDE} px square: too small "
+            "to measure its speckle (ENL), edges (EPI) or local statistics; audit a larger area"
+        )
     rows: list[dict] = []
     w_enl = enl_window(hidden)
     for band, orig_b, res_b in zip(bands, original, result, strict=True):
         valid = np.isfinite(orig_b) & np.isfinite(res_b)
         hole = hidden & valid
         ring = ring_mask(hidden, valid)
+        if ring.sum() < MIN_RING_SHARE * hole.sum():
+            raise AuditError(
+                f"band {band}: the mask hides {hidden.mean():.1%} of the raster, leaving {int(ring.sum())} known "
+                f"pixels for the ring around {int(hole.sum())} hidden ones (at least {MIN_RING_SHARE:.0%} of the "
+                "hole's area is needed to compare them); audit a smaller area or a larger raster"
+            )
         for subject, db in (("result", res_b), ("original", orig_b)):
             values = _subject_rows(db, hole, ring, w_enl)
             if subject == "result":

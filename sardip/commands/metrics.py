@@ -33,6 +33,7 @@ def as_json(frame: pd.DataFrame, original: str, result: str, mask: str) -> dict:
         "metrics": nested,
         "ms_ssim_scales": {f"{r.scenario}/{r.band}": int(r.ms_ssim_scales) for r in ms.itertuples(index=False)},
         "methods": DEFINITIONS,
+        "notes": {f"{r.scenario}/{r.band}/{r.metric}": r.note for r in frame.itertuples(index=False) if r.note},
     }
 
 
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(as_json(frame, args.original, args.result, args.mask), indent=2))
         return 0
     print(as_text(frame))
+    notes = frame[frame["note"] != ""].drop_duplicates(["scenario", "metric"])
+    for row in notes.itertuples(index=False):
+        print(f"{row.metric} {row.scenario}: {row.note}")
     print("\nNIA = outside the hidden area, FI = full image, OIA = hidden area only.")
     for metric in METRICS:
         print(f"{metric}: {DEFINITIONS[metric]}")
