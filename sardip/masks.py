@@ -20,6 +20,7 @@ the audit compares the hole with.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,8 @@ from shapely.geometry import mapping, shape
 
 from sardip.geotiff import Grid, RasterError, read_grid
 
+log = logging.getLogger(__name__)
+
 RASTER_SUFFIXES = (".tif", ".tiff")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 #: The authors' release hides rows 92-155 and cols 179-242 (inclusive, 0-based) of every 256 px tile.
@@ -46,7 +49,8 @@ RELEASE_ROWS = (92, 156)
 RELEASE_COLS = (179, 243)
 #: One line per spec kind, for CLI help and config schema descriptions.
 SPEC_HELP = (
-    "box:R0,R1,C0,C1 (0-based, half-open) | random:SIZE | release | "
+    "box:R0,R1,C0,C1 (0-based, half-open; a box over the raster's edge is cut there, with a warning) | "
+    "random:SIZE | release | "
     "raster .tif/.tiff (0 = hide) | vector .geojson/.json/.gpkg/.shp"
 )
 
@@ -63,8 +67,8 @@ def _shape(shape: tuple[int, ...]) -> tuple[int, int]:
 def box_mask(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
     """Hide rows ``rows[0]..rows[1]-1`` and columns ``cols[0]..cols[1]-1`` (0-based, half-open).
 
-    ``shape`` is ``(H, W)`` or ``(C, H, W)``. A box overhanging the edge is cut at the edge; one that
-    is empty, negative or entirely outside is refused.
+    ``shape`` is ``(H, W)`` or ``(C, H, W)``. A box overhanging the edge is cut at the edge, with a
+    warning that says so; one that is empty, negative or entirely outside is refused.
     """
     height, width = _shape(shape)
     (r0, r1), (c0, c1) = rows, cols
@@ -72,6 +76,11 @@ def box_mask(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int
         raise MaskError(f"box rows {r0}:{r1}, cols {c0}:{c1}: need 0 <= start < end on both axes")
     if r0 >= height or c0 >= width:
         raise MaskError(f"box rows {r0}:{r1}, cols {c0}:{c1} lies outside the {height}x{width} px raster")
+    if r1 > height or c1 > width:
+        log.warning(
+            "box rows %d:%d, cols %d:%d runs over the edge of the %dx%d px raster: cut to rows %d:%d, cols %d:%d",
+            r0, r1, c0, c1, height, width, r0, min(r1, height), c0, min(c1, width),
+        )  # fmt: skip
     hidden = np.zeros((height, width), dtype=bool)
     hidden[r0:r1, c0:c1] = True
     return hidden

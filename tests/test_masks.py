@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
 
+from sardip.cli import main
 from sardip.geotiff import Grid, read_grid, write_mask
 from sardip.masks import (
     MaskError,
@@ -76,6 +78,20 @@ def test_box_and_spec_agree(grid: Grid) -> None:
     assert hidden_fraction(hidden) == pytest.approx(150 / 256**2)
     edge = box_mask((2, 37, 31), (30, 50), (25, 40))
     assert edge.shape == (37, 31) and edge.sum() == 7 * 6
+
+
+def test_a_box_over_the_edge_is_cut_and_said(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="sardip.masks")
+    box_mask((37, 31), (30, 50), (25, 40))
+    assert "box rows 30:50, cols 25:40 runs over the edge of the 37x31 px raster: cut to rows 30:37, cols 25:31" in (
+        caplog.text
+    )
+    caplog.clear()
+    box_mask((37, 31), (3, 5), (2, 4))
+    assert caplog.text == ""
+    with pytest.raises(SystemExit):
+        main(["inpaint", "--help"])
+    assert "over the raster's edge is cut" in " ".join(capsys.readouterr().out.split())
 
 
 def test_release_box_on_256_and_scaled() -> None:
