@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.transform import array_bounds
 
 from sardip.io import atomic_path
@@ -95,10 +96,13 @@ def _crs_name(crs: CRS | None) -> str:
 
 
 def _open(path: Path) -> rasterio.io.DatasetReader:
+    """Open a raster; a missing georeference is not warned about here (the callers that need one say so)."""
     if not path.is_file():
         raise RasterError(f"{path}: raster file does not exist")
     try:
-        return rasterio.open(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
     except RasterioIOError as err:
         raise RasterError(f"{path}: not a readable raster ({err})") from None
 
@@ -364,9 +368,11 @@ def write_raster(
         "compress": like.profile.get("compress", "deflate"),
     }
     disk = _to_disk(path, data, dtype, nodata)
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(disk)
-        _set_band_metadata(dst, descriptions, dict(tags or {}))
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a template without CRS was accepted as such
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(disk)
+            _set_band_metadata(dst, descriptions, dict(tags or {}))
 
 
 def write_mask(path: str | Path, hidden: np.ndarray, like: Raster | Grid, tags: dict[str, str] | None = None) -> None:

@@ -169,6 +169,7 @@ def inpaint_file(
     *,
     units: str = "auto",
     tile_id: str | None = None,
+    allow_no_crs: bool = False,
 ) -> InpaintSummary:
     """Fill the area ``mask`` hides (see :func:`sardip.masks.make_mask`) in one raster and write ``outputs``.
 
@@ -178,7 +179,9 @@ def inpaint_file(
     ``sardip.seeds.tile_seed(tile_id, settings.seed)`` (``tile_id`` defaulting to the first input's
     file stem) drives everything random about this tile: the network's initialisation, input noise and
     jitter, a ``random:SIZE`` box, and the speckle grain. Every output appears only when the whole run
-    succeeded; an interrupted DIP fit with ``outputs.checkpoint`` resumes from it.
+    succeeded; an interrupted DIP fit with ``outputs.checkpoint`` resumes from it. A raster without a
+    CRS (a PNG, a bare TIFF) is refused unless ``allow_no_crs``: its result could not be overlaid on
+    the original in a GIS, and it usually means the wrong file.
     """
     mask = MaskSpec(mask) if isinstance(mask, str) else mask
     outputs = outputs if isinstance(outputs, OutputPaths) else OutputPaths(Path(outputs))
@@ -187,6 +190,13 @@ def inpaint_file(
     preset = settings.dip_preset()
     files = [Path(p) for p in ([inputs] if isinstance(inputs, str | Path) else inputs)]
     raster = read_raster(files, units=units)
+    if raster.grid.crs is None and not allow_no_crs:
+        raise InpaintError(
+            f"{files[0]} has no georeference (no CRS): the result could not be placed on the original in a "
+            "GIS; pass --allow-no-crs (allow_no_crs=True) to inpaint it anyway"
+        )
+    if raster.grid.crs is None:
+        log.warning("%s has no CRS: the result is written without georeference", files[0])
     if not np.isfinite(raster.data).any():
         raise InpaintError(f"{', '.join(map(str, files))}: every pixel is nodata, nothing to inpaint")
     tile_id = tile_id or files[0].stem

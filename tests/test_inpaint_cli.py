@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 import rasterio
 import torch
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import from_origin
 
 from sardip.cli import main
@@ -119,3 +121,29 @@ def test_bad_input_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert code == 2 and "error" in err and message in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in {"not_raster.txt", "nan.tif"}) == []
+
+
+def _without_crs(path: Path, driver: str) -> str:
+    with rasterio.open(REAL_S1) as src:
+        data = src.read(1)[:64, :64]
+    scaled = np.clip((data + 25) * 10, 0, 255).astype(np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver=driver, width=64, height=64, count=1, dtype="uint8") as dst:
+            dst.write(scaled, 1)
+    return str(path)
+
+
+@pytest.mark.parametrize(("name", "driver"), [("photo.png", "PNG"), ("bare.tif", "GTiff")])
+def test_a_raster_without_georeference_needs_allow_no_crs(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str, driver: str
+) -> None:
+    source = _without_crs(tmp_path / name, driver)
+    argv = ["inpaint", source, "--mask", "box:10,30,10,30", "--method", "gdal", "--units", "db"]
+    assert main([*argv, "-o", str(tmp_path / "out.tif")]) == 2
+    err = capsys.readouterr().err
+    assert f"{source} has no georeference (no CRS)" in err and "--allow-no-crs" in err
+    assert not (tmp_path / "out.tif").exists()
+    assert main([*argv, "-o", str(tmp_path / "out.tif"), "--allow-no-crs"]) == 0
+    with rasterio.open(tmp_path / "out.tif") as dst:
+        assert dst.crs is None and dst.read().shape == (1, 64, 64)

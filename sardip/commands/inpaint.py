@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--units", default="auto", choices=("auto", "db", "linear"), help="input value scale")
     parser.add_argument("--invert-mask", action="store_true", help="raster mask: nonzero = hide")
     parser.add_argument("--grow", type=int, default=0, help="widen the hidden area by N px")
+    parser.add_argument(
+        "--allow-no-crs", action="store_true", help="accept a raster without georeference (a PNG, a bare TIFF)"
+    )
     parser.add_argument("--raw-out", nargs="?", const=True, help="also write the raw network output")
     parser.add_argument("--mask-out", nargs="?", const=True, help="also write the mask (1 = known, 0 = hidden)")
     parser.add_argument("--snapshots", type=_iterations_list, default=[], help="e.g. 0,500,1500,3000")
@@ -92,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
     )
     mask = MaskSpec(args.mask, invert=args.invert_mask, grow=args.grow)
-    summary = inpaint_file(args.inputs, mask, outputs, settings, units=args.units, tile_id=args.tile_id)
+    summary = inpaint_file(
+        args.inputs, mask, outputs, settings, units=args.units, tile_id=args.tile_id, allow_no_crs=args.allow_no_crs
+    )
     print(f"hidden fraction: {summary.hidden_fraction:.4f}")
     how = f"preset hash {summary.config_hash}, {summary.iterations} iterations" if args.method == "dip" else args.method
     print(f"wrote {summary.out} ({how}, {summary.seconds:.1f} s on {summary.device})")
