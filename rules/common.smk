@@ -7,7 +7,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from sardip import config as sardip_config
-from sardip import demo, sen12ms
+from sardip import demo, masks, sen12ms
 from sardip.io import read_table
 
 sardip_config.validate_config(config, workflow.basedir, validate)
@@ -23,6 +23,12 @@ SNAPSHOTS = sorted(set(config["inpaint"]["snapshots"]))
 
 def demo_tiles():
     return demo.demo_tiles(config["demo"]["patches_per_side"])
+
+
+def mask_inputs(spec):
+    """The files a mask spec reads (a raster or vector mask): inputs of the jobs that use it, so that
+    editing the mask file reruns them."""
+    return [str(p) for p in masks.mask_sources(spec)]
 
 
 def scenes():

@@ -12,6 +12,7 @@ include: "experiments_common.smk"
 rule hpsearch_worker:
     input:
         s1=sample_s1("search"),
+        mask_files=mask_inputs(EXP["mask"]),
     output:
         trials="results/experiments/hpsearch/{cls}/worker_{worker}.tsv",
     log:
@@ -105,6 +106,7 @@ rule hpsearch_table:
 rule loss_fit:
     input:
         s1=sample_s1("loss"),
+        mask_files=mask_inputs(EXP["mask"]),
     output:
         runs="results/experiments/loss/{cls}/runs.tsv",
         arrays="results/experiments/loss/{cls}/outputs.npz",
@@ -246,6 +248,7 @@ rule hole_table:
 rule epi_fit:
     input:
         s1=lambda wildcards: selected().loc[epi_tile(wildcards), "s1_path"],
+        mask_files=mask_inputs(EXP["mask"]),
     output:
         trajectory="results/experiments/epi/{cls}.tsv",
     log:

@@ -13,6 +13,7 @@ FIT_KEYS = ("preset", "iterations", "seed", "mask", "grow", "snapshots")
 rule inpaint_tile:
     input:
         s1=tile_s1,
+        mask_files=mask_inputs(config["inpaint"]["mask"]),
     output:
         inpainted="results/dip/{tile}/inpainted.tif",
         raw="results/dip/{tile}/raw.tif",

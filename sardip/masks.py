@@ -250,6 +250,22 @@ class MaskSpec:
         return describe_mask(self.spec, self.invert, self.grow, seed)
 
 
+#: Files a Shapefile is read with, beside its ``.shp``.
+SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
+
+
+def mask_sources(spec: str) -> list[Path]:
+    """The files a mask spec reads (none for ``box:``, ``random:`` and ``release``; a Shapefile's
+    existing sidecars with it), so that a workflow can rerun the jobs using a mask when it changes."""
+    spec = spec.strip()
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix not in RASTER_SUFFIXES + VECTOR_SUFFIXES:
+        return []
+    sidecars = [path.with_suffix(s) for s in SHAPEFILE_SIDECARS] if suffix == ".shp" else []
+    return [path, *(p for p in sidecars if p.exists())]
+
+
 def check_mask(hidden: np.ndarray, source: str, grid: Grid | None = None) -> None:
     """Refuse a mask that cannot anonymise anything or leaves nothing to fit.
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
+from pyproj import Transformer
 from workflow_base import (
     ITERATIONS,
     NEW_SCENES,
@@ -15,10 +17,13 @@ from workflow_base import (
     copy_scene,
     job_counts,
     planned,
+    selected_paths,
     selected_tiles,
     snakemake,
     write_config,
 )
+
+from sardip.geotiff import read_grid
 
 pytestmark = pytest.mark.workflow
 
@@ -78,3 +83,32 @@ def test_inpainting_setting_plans_every_dip_job_again(tmp_path_factory, tmp_path
     config = write_config(tmp_path / "c.yaml", inpaint={"iterations": 50, "snapshots": [0, ITERATIONS]})
     dry = snakemake(run.workdir, TARGET, "-n", "--configfile", str(config))
     assert planned(dry.stdout)["inpaint_tile"] == set(selected_tiles(run.workdir))
+
+
+def _box_geojson(path: Path, workdir: Path, tiles: list[str], shift: int) -> None:
+    """A GeoJSON (WGS84) with one 8 px box per tile, ``shift`` px from the tile's corner at (8, 8)."""
+    features = []
+    for tile in tiles:
+        grid = read_grid(workdir / selected_paths(workdir)[tile])
+        to_wgs84 = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+        corners = [grid.transform * (8 + shift + dx, 8 + dy) for dx, dy in ((0, 0), (8, 0), (8, 8), (0, 8))]
+        ring = [list(to_wgs84.transform(x, y)) for x, y in corners]
+        features.append(
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}}
+        )
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+
+def test_editing_the_mask_file_reruns_the_tiles_that_use_it(tmp_path_factory, tmp_path):
+    run = base_run(tmp_path_factory.getbasetemp())
+    work = copy_run(run, tmp_path / "work")
+    tiles = selected_tiles(work)
+    mask = work / "targets.geojson"
+    _box_geojson(mask, work, tiles, shift=0)
+    config = write_config(tmp_path / "c.yaml", inpaint={"mask": "targets.geojson"})
+    targets = [f"results/dip/{tile}/inpainted.tif" for tile in tiles]
+    snakemake(work, *targets, "--configfile", str(config), "--cores", "2")
+    assert planned(snakemake(work, *targets, "--configfile", str(config), "-n").stdout)["inpaint_tile"] == set()
+    _box_geojson(mask, work, tiles, shift=4)
+    dry = snakemake(work, *targets, "--configfile", str(config), "-n")
+    assert planned(dry.stdout)["inpaint_tile"] == set(tiles)

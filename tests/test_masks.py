@@ -27,6 +27,7 @@ from sardip.masks import (
     make_mask,
     mask_from_raster,
     mask_from_vector,
+    mask_sources,
     random_box,
     release_box,
 )
@@ -241,3 +242,13 @@ def test_describe_mask() -> None:
     assert describe_mask("release") == "release"
     assert describe_mask("random:64", seed=7) == "random:64; seed 7"
     assert describe_mask("m.tif", invert=True, grow=3) == "m.tif; inverted (nonzero = hide); grown by 3 px (disk)"
+
+
+def test_mask_sources_are_the_files_a_spec_reads(tmp_path: Path) -> None:
+    assert mask_sources("box:1,2,3,4") == mask_sources("random:8") == mask_sources("release") == []
+    assert mask_sources(" target.gpkg ") == [Path("target.gpkg")]
+    assert mask_sources("m.TIF") == [Path("m.TIF")]
+    shp = tmp_path / "roads.shp"
+    for suffix in (".shp", ".shx", ".dbf", ".prj"):
+        shp.with_suffix(suffix).write_text("")
+    assert mask_sources(str(shp)) == [shp, shp.with_suffix(".shx"), shp.with_suffix(".dbf"), shp.with_suffix(".prj")]

@@ -133,11 +133,20 @@ def copy_run(run: Run, dest: Path) -> Path:
     return dest
 
 
-def selected_tiles(workdir: Path) -> list[str]:
-    """Tile ids of the selection table."""
+def _selection_rows(workdir: Path) -> list[dict[str, str]]:
     lines = (workdir / "results/selection/selected.tsv").read_text().splitlines()
     header = lines[0].split("\t")
-    return [dict(zip(header, line.split("\t"), strict=True))["tile_id"] for line in lines[1:]]
+    return [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+
+
+def selected_tiles(workdir: Path) -> list[str]:
+    """Tile ids of the selection table."""
+    return [row["tile_id"] for row in _selection_rows(workdir)]
+
+
+def selected_paths(workdir: Path) -> dict[str, str]:
+    """Tile id -> S1 file (relative to the working directory) of the selection table."""
+    return {row["tile_id"]: row["s1_path"] for row in _selection_rows(workdir)}
 
 
 #: Job messages (the rules' ``message:``) naming the wildcard each job runs for.
