@@ -2,10 +2,19 @@
 
 Snakemake's ``--resources gpu=6`` only caps how many ``gpu=1`` jobs run together; it assigns no
 device, so without help every job would train on GPU 0. :func:`claim_device` gives each job its own
-device through one lock file per GPU (``<lock_dir>/gpu<i>.lock``) held with a non-blocking
-``fcntl.flock``: the kernel drops the lock when the process ends, even by SIGKILL, so a crashed job
-never leaves a slot taken. Under SLURM the scheduler already isolates the allocated GPU and sets
-``CUDA_VISIBLE_DEVICES``; that choice is respected as given, without locks.
+device through one lock file per GPU held with a non-blocking ``fcntl.flock``: the kernel drops the
+lock when the process ends, even by SIGKILL, so a crashed job never leaves a slot taken.
+
+A lock is named after the **physical** device, ``<lock_dir>/gpu-<id>.lock``, where ``id`` is the
+device's entry in ``CUDA_VISIBLE_DEVICES`` when a scheduler or the user set it (an index, a UUID or
+a MIG name) and its index otherwise. So the devices a job sees are always the ones it locks among:
+with ``CUDA_VISIBLE_DEVICES=0,1,2,3`` (a user's choice, or SLURM's ``--gres=gpu:4`` for a job that
+runs several) concurrent jobs land on distinct devices ``cuda:0``..``cuda:3``; a SLURM job given one
+GPU (``CUDA_VISIBLE_DEVICES=5``) sees it as ``cuda:0`` and locks ``gpu-5``, which no job on another
+GPU of that node contends for. An explicit ``cuda:N`` waits for that device's lock too.
+
+The lock folder is per user (``/tmp/sardip-gpu-locks-<uid>``, or ``$SARDIP_GPU_LOCK_DIR``): a folder
+created by one user is not writable by another, and jobs coordinate with the user's own jobs.
 
 Setting ``SARDIP_SIMULATED_GPUS=N`` (or ``n_devices`` on a machine without CUDA) makes the allocator
 believe N devices exist: it takes the lock slots as usual but runs on the CPU, so tests and dry
@@ -18,7 +27,7 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +35,6 @@ from typing import IO
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LOCK_DIR = Path("/tmp/sardip-gpu-locks")
 LOCK_DIR_ENV = "SARDIP_GPU_LOCK_DIR"
 SIMULATED_ENV = "SARDIP_SIMULATED_GPUS"
 
@@ -45,8 +53,8 @@ class DeviceClaim:
 
 
 def default_lock_dir() -> Path:
-    """``$SARDIP_GPU_LOCK_DIR`` or ``/tmp/sardip-gpu-locks``: shared by every job on the machine."""
-    return Path(os.environ.get(LOCK_DIR_ENV) or DEFAULT_LOCK_DIR)
+    """``$SARDIP_GPU_LOCK_DIR`` or ``/tmp/sardip-gpu-locks-<uid>``: shared by every job of this user."""
+    return Path(os.environ.get(LOCK_DIR_ENV) or f"/tmp/sardip-gpu-locks-{os.getuid()}")
 
 
 def _cuda_count() -> int:
@@ -70,6 +78,15 @@ def _simulated_count(n_devices: int | None) -> int | None:
     return n_devices or count
 
 
+def visible_ids(count: int) -> list[str]:
+    """The physical id of each of the ``count`` devices torch numbers 0..count-1: the entries of
+    ``CUDA_VISIBLE_DEVICES`` when it is set, else the indices."""
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if len(visible) >= count:
+        return visible[:count]
+    return [str(i) for i in range(count)]
+
+
 def _try_lock(path: Path) -> IO[str] | None:
     """Open ``path`` and take an exclusive non-blocking flock; ``None`` when another process holds it."""
     handle = open(path, "a+")  # noqa: SIM115 - held open for the length of the claim
@@ -85,26 +102,38 @@ def _try_lock(path: Path) -> IO[str] | None:
     return handle
 
 
-def _lock_slot(lock_dir: Path, n: int, timeout: float | None, poll: float) -> tuple[int, Path, IO[str]]:
-    """Lock the first free slot among ``n``, waiting (polling every ``poll`` s) up to ``timeout`` s."""
+def _lock_slot(
+    lock_dir: Path, ids: Sequence[str], slots: Sequence[int], timeout: float | None, poll: float
+) -> tuple[int, Path, IO[str]]:
+    """Lock the first free of ``slots`` (indices into ``ids``), polling every ``poll`` s up to ``timeout`` s."""
     lock_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     waiting = False
     while True:
-        for slot in range(n):
-            path = lock_dir / f"gpu{slot}.lock"
+        for slot in slots:
+            path = lock_dir / f"gpu-{ids[slot]}.lock"
             handle = _try_lock(path)
             if handle is not None:
                 return slot, path, handle
+        what = f"GPU {ids[slots[0]]}" if len(slots) == 1 else f"all {len(slots)} GPU slots"
         if timeout is not None and time.monotonic() - start >= timeout:
-            raise TimeoutError(f"all {n} GPU slots in {lock_dir} stayed busy for {timeout:g} s")
+            raise TimeoutError(f"{what} in {lock_dir} stayed busy for {timeout:g} s")
         if not waiting:
-            log.info("all %d GPU slots in %s are busy; waiting for one", n, lock_dir)
+            log.info("%s in %s busy; waiting", what, lock_dir)
             waiting = True
         time.sleep(poll)
 
 
-def _explicit(preference: str) -> DeviceClaim:
+@dataclass(frozen=True)
+class _Plan:
+    """What a preference means here: lock one of ``slots`` among ``ids`` (``real``: CUDA devices)."""
+
+    ids: list[str]
+    slots: list[int]
+    real: bool
+
+
+def _explicit(preference: str) -> DeviceClaim | _Plan:
     if preference == "cpu":
         return DeviceClaim("cpu", None, "CPU requested")
     index_text = preference.removeprefix("cuda").removeprefix(":") or "0"
@@ -113,24 +142,21 @@ def _explicit(preference: str) -> DeviceClaim:
     count = _cuda_count()
     if int(index_text) >= count:
         raise DeviceError(f"device {preference!r}: this machine has {count} CUDA device(s)")
-    return DeviceClaim(f"cuda:{index_text}", None, f"{preference} requested")
+    return _Plan(visible_ids(count), [int(index_text)], True)
 
 
-def _auto(n_devices: int | None) -> DeviceClaim | tuple[int, bool]:
-    """What ``"auto"`` means here: a claim needing no lock, or ``(slots, real)`` to lock among."""
+def _auto(n_devices: int | None) -> DeviceClaim | _Plan:
     simulated = _simulated_count(n_devices)
     if simulated is not None:
-        return simulated, False
+        return _Plan([str(i) for i in range(simulated)], list(range(simulated)), False)
     cuda = _cuda_count()
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-    if visible and cuda:
-        return DeviceClaim("cuda:0", None, f"CUDA_VISIBLE_DEVICES={visible} set by the scheduler: cuda:0 as given")
     if cuda:
         if n_devices and n_devices > cuda:
             raise DeviceError(f"n_devices={n_devices}: this machine has {cuda} CUDA device(s)")
-        return n_devices or cuda, True
+        count = n_devices or cuda
+        return _Plan(visible_ids(cuda), list(range(count)), True)
     if n_devices:
-        return n_devices, False
+        return _Plan([str(i) for i in range(n_devices)], list(range(n_devices)), False)
     return DeviceClaim("cpu", None, "no CUDA device: running on the CPU")
 
 
@@ -145,29 +171,28 @@ def claim_device(
 ) -> Iterator[DeviceClaim]:
     """Hold a device for the length of the ``with`` block.
 
-    ``preference``: ``"cpu"``; ``"cuda"``/``"cuda:N"`` (that device, no lock); or ``"auto"``, which
-    tries in turn: ``SARDIP_SIMULATED_GPUS`` set (lock one of that many, or ``n_devices``, simulated
-    slots and run on the CPU);
-    ``CUDA_VISIBLE_DEVICES`` set and CUDA present (the scheduler chose: ``cuda:0`` as given, no lock);
-    CUDA present (lock the first free of ``n_devices`` or all devices, waiting up to ``timeout`` s,
-    forever when ``None``, then :class:`TimeoutError`); ``n_devices`` given without CUDA (simulated
-    slots); otherwise the CPU. The lock is released on exit, or by the kernel if the process dies.
+    ``preference``: ``"cpu"``; ``"cuda"``/``"cuda:N"`` (that device, waiting for its lock); or ``"auto"``,
+    which tries in turn: ``SARDIP_SIMULATED_GPUS`` set (lock one of that many, or ``n_devices``,
+    simulated slots and run on the CPU); CUDA present (lock the first free of ``n_devices`` or of all
+    visible devices, named as in the module docstring); ``n_devices`` given without CUDA (simulated
+    slots); otherwise the CPU. Waiting lasts up to ``timeout`` s (forever when ``None``), then
+    :class:`TimeoutError`. The lock is released on exit, or by the kernel if the process dies.
     """
     plan = _explicit(preference) if preference != "auto" else _auto(n_devices)
     if isinstance(plan, DeviceClaim):
         log.info("using %s: %s", plan.device, plan.reason)
         yield plan
         return
-    count, real = plan
-    if count < 1:
-        raise DeviceError(f"{count} devices: need at least 1 to claim a slot")
+    if not plan.slots:
+        raise DeviceError("0 devices: need at least 1 to claim a slot")
     lock_dir = Path(lock_dir) if lock_dir is not None else default_lock_dir()
-    slot, path, handle = _lock_slot(lock_dir, count, timeout, poll)
+    slot, path, handle = _lock_slot(lock_dir, plan.ids, plan.slots, timeout, poll)
     try:
-        if real:
-            claim = DeviceClaim(f"cuda:{slot}", slot, f"GPU slot {slot} of {count} (lock {path})")
+        seen = f"GPU slot {slot} of {len(plan.ids)}, device {plan.ids[slot]} (lock {path})"
+        if plan.real:
+            claim = DeviceClaim(f"cuda:{slot}", slot, seen)
         else:
-            claim = DeviceClaim("cpu", slot, f"simulated GPU slot {slot} of {count} (lock {path}): running on the CPU")
+            claim = DeviceClaim("cpu", slot, f"simulated {seen}: running on the CPU")
         log.info("claimed GPU slot %d (lock %s): %s", slot, path, claim.reason)
         yield claim
     finally:

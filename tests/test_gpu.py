@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from sardip import gpu
-from sardip.gpu import DeviceClaim, DeviceError, claim_device
+from sardip.gpu import DeviceClaim, DeviceError, claim_device, default_lock_dir
 
 #: A child process: claim a slot, print "slot start end" once done; hold until ``release`` exists, if given.
 CHILD = textwrap.dedent(
@@ -90,12 +90,33 @@ def test_killed_process_frees_its_slot(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_scheduler_choice_is_used_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SLURM job given GPU 3 sees it as cuda:0 and locks it by its physical id, not as "GPU 0"."""
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
     monkeypatch.setattr(gpu, "_cuda_count", lambda: 1)
     with claim_device(lock_dir=tmp_path / "locks") as claim:
-        assert (claim.device, claim.slot) == ("cuda:0", None)
-        assert "CUDA_VISIBLE_DEVICES=3" in claim.reason
-    assert not (tmp_path / "locks").exists()
+        assert (claim.device, claim.slot) == ("cuda:0", 0)
+        assert "device 3" in claim.reason and (tmp_path / "locks" / "gpu-3.lock").exists()
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5")  # another job on the same node, given GPU 5
+        with claim_device(lock_dir=tmp_path / "locks", timeout=0) as other:
+            assert other.device == "cuda:0" and "device 5" in other.reason
+
+
+def test_several_visible_devices_go_to_distinct_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CUDA_VISIBLE_DEVICES=2,5,7 (a user's or a multi-GPU SLURM job's): concurrent claims take cuda:0, 1, 2."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,5,7")
+    monkeypatch.setattr(gpu, "_cuda_count", lambda: 3)
+    locks = tmp_path / "locks"
+    with claim_device(lock_dir=locks) as a, claim_device(lock_dir=locks) as b, claim_device(lock_dir=locks) as c:
+        assert [a.device, b.device, c.device] == ["cuda:0", "cuda:1", "cuda:2"]
+        assert sorted(p.name for p in locks.iterdir()) == ["gpu-2.lock", "gpu-5.lock", "gpu-7.lock"]
+        with pytest.raises(TimeoutError), claim_device(lock_dir=locks, timeout=0):
+            pass
+        with pytest.raises(TimeoutError, match="GPU 5"), claim_device("cuda:1", lock_dir=locks, timeout=0):
+            pass  # an explicit device waits for its lock too
+
+
+def test_the_default_lock_folder_is_per_user() -> None:
+    assert default_lock_dir().name == f"sardip-gpu-locks-{os.getuid()}"
 
 
 def test_no_cuda_runs_on_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,7 +138,7 @@ def test_real_devices_are_locked_in_turn(
         assert (first.device, first.slot, second.device, second.slot) == ("cuda:0", 0, "cuda:1", 1)
         with pytest.raises(TimeoutError), claim_device(timeout=0):
             pass
-    assert f"claimed GPU slot 1 (lock {tmp_path / 'env-locks' / 'gpu1.lock'})" in caplog.text
+    assert f"claimed GPU slot 1 (lock {tmp_path / 'env-locks' / 'gpu-1.lock'})" in caplog.text
     with claim_device(n_devices=1) as again:
         assert again.device == "cuda:0"
     with pytest.raises(DeviceError, match="n_devices=3"), claim_device(n_devices=3):
@@ -128,11 +149,14 @@ def test_real_devices_are_locked_in_turn(
     ("preference", "count", "outcome"),
     [("cuda:1", 2, "cuda:1"), ("cuda", 1, "cuda:0"), ("cuda:2", 2, "2 CUDA device"), ("gpu", 2, "expected 'auto'")],
 )
-def test_explicit_preferences(monkeypatch: pytest.MonkeyPatch, preference: str, count: int, outcome: str) -> None:
+def test_explicit_preferences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preference: str, count: int, outcome: str
+) -> None:
     monkeypatch.setattr(gpu, "_cuda_count", lambda: count)
+    monkeypatch.setenv(gpu.LOCK_DIR_ENV, str(tmp_path / "locks"))
     if outcome.startswith("cuda:"):
         with claim_device(preference) as claim:
-            assert (claim.device, claim.slot) == (outcome, None)
+            assert (claim.device, claim.slot) == (outcome, int(outcome[-1]))
     else:
         with pytest.raises(DeviceError, match=outcome), claim_device(preference):
             pass
