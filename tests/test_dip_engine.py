@@ -199,3 +199,24 @@ def test_paper_fit_is_not_inverted():
     out = result.output_db[0]
     known = ~hidden
     assert np.corrcoef(out[:, known].ravel(), image[:, known].ravel())[0, 1] > 0.5
+
+
+def test_zero_padded_ssim_is_the_releases() -> None:
+    """The authors' release (pytorch_ssim) filters with a 2-D Gaussian, zero padding 5, mean over the whole map."""
+    from sardip.dip.losses import MaskedTarget, gaussian_window
+
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.rand((2, 2, 37, 31), generator=gen) * -20, torch.rand((2, 2, 37, 31), generator=gen) * -20
+    g = gaussian_window()
+    window = (g[:, None] * g[None, :]).expand(2, 1, 11, 11)
+
+    def blur(a: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.conv2d(a, window, padding=5, groups=2)
+
+    mx, my = blur(x), blur(y)
+    sxx, syy, sxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx**2 + my**2 + c1) * (sxx + syy + c2))
+    ours = MaskedTarget(y, torch.ones_like(y), 1.0, padding="zero").ssim(x)
+    torch.testing.assert_close(ours, ssim_map.flatten(1).mean(1), rtol=1e-5, atol=1e-6)
+    assert get_preset("authors-release").ssim_padding == "zero" and get_preset("paper", "Water").ssim_padding == "valid"

@@ -137,6 +137,7 @@ class _Fit:
             known.to(device),
             preset.ssim_data_range,
             preset.ssim_offset,
+            preset.ssim_padding,
         )
         self.metric = MaskedTarget(
             ((x - METRIC_OFFSET_DB) / METRIC_SCALE_DB).to(device), known.to(device), METRIC_DATA_RANGE, 2.0

@@ -3,9 +3,11 @@
 SSIM follows Wang et al. (2004) as pytorch-msssim computes it: an 11-tap Gaussian window
 (sigma 1.5) applied separably without padding (a dimension shorter than the window is not filtered),
 ``C1 = (K1 L)^2``, ``C2 = (K2 L)^2`` with ``K1 = 0.01``, ``K2 = 0.03`` and data range ``L``;
-``SSIM = mean over pixels and channels of l(x, y) cs(x, y)``. The statistics of the fixed target
-``I * M`` are computed once per fit (:class:`MaskedTarget`), so each iteration filters three maps
-(x, x^2, x y) instead of five.
+``SSIM = mean over pixels and channels of l(x, y) cs(x, y)``. With ``padding="zero"`` the window is
+applied as the authors' release does it (Po-Hsun Su's ``pytorch_ssim``): zero padding of 5 px, so the
+map keeps the image's size and its border windows see zeros, and the mean runs over every pixel.
+The statistics of the fixed target ``I * M`` are computed once per fit (:class:`MaskedTarget`), so
+each iteration filters three maps (x, x^2, x y) instead of five.
 
 The loss of tile ``b`` is ``mse_weight * mean((x_b - y_b)^2) - ssim_weight * SSIM(x_b, y_b)`` with
 ``x = f(Z) * M`` and ``y = I * M``: hidden and nodata pixels are zero in both, so they contribute
@@ -37,14 +39,22 @@ def gaussian_window(size: int = WIN_SIZE, sigma: float = WIN_SIGMA) -> torch.Ten
     return g / g.sum()
 
 
-def gaussian_filter(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """Separable valid-mode filter of every channel of ``x`` (N, C, H, W); skips sides < window."""
+#: How the SSIM window meets the border: ``valid`` (pytorch-msssim) or ``zero`` (the release's pytorch_ssim).
+SSIM_PADDINGS = ("valid", "zero")
+
+
+def gaussian_filter(x: torch.Tensor, window: torch.Tensor, padding: str = "valid") -> torch.Tensor:
+    """Separable filter of every channel of ``x`` (N, C, H, W): ``valid`` mode (sides shorter than the
+    window are not filtered) or ``zero``-padded same-size output."""
     channels = x.shape[1]
     size = window.numel()
-    if x.shape[2] >= size:
-        x = functional.conv2d(x, window.view(1, 1, size, 1).expand(channels, 1, size, 1), groups=channels)
-    if x.shape[3] >= size:
-        x = functional.conv2d(x, window.view(1, 1, 1, size).expand(channels, 1, 1, size), groups=channels)
+    pad = size // 2 if padding == "zero" else 0
+    if pad or x.shape[2] >= size:
+        x = functional.conv2d(x, window.view(1, 1, size, 1).expand(channels, 1, size, 1), padding=(pad, 0),
+                              groups=channels)  # fmt: skip
+    if pad or x.shape[3] >= size:
+        x = functional.conv2d(x, window.view(1, 1, 1, size).expand(channels, 1, 1, size), padding=(0, pad),
+                              groups=channels)  # fmt: skip
     return x
 
 
@@ -63,25 +73,31 @@ class MaskedTarget:
 
     ``target`` (B, C, H, W) in normalised units (any value where ``known`` is 0, NaN included);
     ``known`` (B, C, H, W) 1 for fitted pixels, 0 for hidden, nodata and padding pixels;
-    ``offset`` added to output and target before masking so SSIM sees non-negative values.
+    ``offset`` added to output and target before masking so SSIM sees non-negative values;
+    ``padding`` how the SSIM window meets the border (:data:`SSIM_PADDINGS`).
     """
 
-    def __init__(self, target: torch.Tensor, known: torch.Tensor, data_range: float, offset: float = 0.0) -> None:
+    def __init__(
+        self, target: torch.Tensor, known: torch.Tensor, data_range: float, offset: float = 0.0, padding: str = "valid"
+    ) -> None:
+        if padding not in SSIM_PADDINGS:
+            raise ValueError(f"SSIM padding {padding!r}; choose from {list(SSIM_PADDINGS)}")
         self.known = known
         self.offset = offset
+        self.padding = padding
         self.y = torch.where(known > 0, target + offset, torch.zeros_like(target))
         self.window = gaussian_window().to(target.device, target.dtype)
         self.c1 = (K1 * data_range) ** 2
         self.c2 = (K2 * data_range) ** 2
         channels = target.shape[1]
-        stats = gaussian_filter(torch.cat([self.y, self.y * self.y], 1), self.window)
+        stats = gaussian_filter(torch.cat([self.y, self.y * self.y], 1), self.window, padding)
         self.mu_y, yy = stats.split(channels, 1)
         self.var_y = yy - self.mu_y**2
 
     def ssim(self, x: torch.Tensor) -> torch.Tensor:
         """SSIM of ``x`` (already masked) against the target, per tile: (B, C, H, W) -> (B,)."""
         channels = x.shape[1]
-        stats = gaussian_filter(torch.cat([x, x * x, x * self.y], 1), self.window)
+        stats = gaussian_filter(torch.cat([x, x * x, x * self.y], 1), self.window, self.padding)
         mu_x, xx, xy = stats.split(channels, 1)
         var_x = xx - mu_x**2
         cov = xy - mu_x * self.mu_y

@@ -19,7 +19,8 @@ Presets
 ``authors-release``
     The authors' public code as run: the DIP U-Net with ``feature_scale=8, more_layers=1`` (widths
     8, 16, 32, 64, 128, 128), ReLU everywhere whatever the class, loss ``-0.5 SSIM + 0.5 MSE`` on raw
-    dB values (no scaling) with SSIM constants for data range 1, Adam lr 1e-3 with
+    dB values (no scaling) with SSIM constants for data range 1 and its zero-padded window (the
+    release's ``pytorch_ssim``; the only code difference a line-by-line comparison found), Adam lr 1e-3 with
     ReduceLROnPlateau(factor 0.1, patience 250, min_lr 1e-8), uniform input noise in [-0.4, 0.4] and
     a fresh ``0.1 N(0, 1)`` jitter of the input at every iteration.
 ``credible``
@@ -39,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sardip.classes import PAPER_CLASSES
+from sardip.dip.losses import SSIM_PADDINGS
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu")
 PADDINGS = ("reflection", "zero")
@@ -78,6 +80,7 @@ class Preset:
     ``x_n = (x_dB - db_offset) / db_scale``; SSIM sees ``x_n + ssim_offset`` (non-negative values,
     see :mod:`sardip.dip.losses`). Input: ``noise`` scaled by ``noise_scale`` (uniform draws
     lie in [-4, 4] before scaling), plus ``jitter * N(0, 1)`` redrawn every iteration when ``jitter > 0``.
+    ``ssim_padding``: how the SSIM window meets the tile border (:data:`sardip.dip.losses.SSIM_PADDINGS`).
     ``speckle``: after the fit, give the hole speckle consistent with its surroundings
     (:func:`sardip.speckle.speckle_fill`); it does not change the fit itself.
     """
@@ -94,6 +97,7 @@ class Preset:
     mse_weight: float = 0.0
     ssim_data_range: float = 2.0
     ssim_offset: float = 2.0
+    ssim_padding: str = "valid"
     db_offset: float = -12.5
     db_scale: float = 12.5
     noise: str = "uniform"
@@ -116,6 +120,7 @@ class Preset:
             "norm": NORMS,
             "noise": NOISES,
             "scheduler": SCHEDULERS,
+            "ssim_padding": SSIM_PADDINGS,
         }
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
@@ -209,6 +214,7 @@ def _release(land_cover: str | None) -> Preset:
         mse_weight=0.5,
         ssim_data_range=1.0,
         ssim_offset=0.0,
+        ssim_padding="zero",
         db_offset=0.0,
         db_scale=1.0,
         noise="uniform",
