@@ -33,6 +33,8 @@ localrules:
     all,
     demo_data,
     select_tiles,
+    plan_chunks,
+    dip_tile,
     convergence_filter,
     metrics_table,
     audit_table,

@@ -46,9 +46,9 @@ rule audit_tile:
 
 rule audit_table:
     input:
-        audits=per_tile("results/audit/tiles/{tile}.parquet"),
-        metrics=per_tile("results/audit/metrics/{tile}.parquet"),
-        curves=per_tile("results/audit/curve/{tile}.parquet"),
+        audits=per_kept_tile("results/audit/tiles/{tile}.parquet"),
+        metrics=per_kept_tile("results/audit/metrics/{tile}.parquet"),
+        curves=per_kept_tile("results/audit/curve/{tile}.parquet"),
     output:
         per_tile="results/audit/per_tile.parquet",
         metrics="results/audit/metrics_per_tile.parquet",

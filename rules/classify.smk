@@ -44,7 +44,7 @@ rule evaluate_classifier:
         checkpoint=rules.train_classifier.output.checkpoint,
         kept=rules.convergence_filter.output.kept,
         selected=rules.select_tiles.output.selected,
-        inpainted=per_tile("results/dip/{tile}/inpainted.tif"),
+        inpainted=per_kept_tile("results/dip/{tile}/inpainted.tif"),
     output:
         predictions="results/classify/{model}/predictions.tsv",
         accuracy="results/classify/{model}/accuracy.tsv",

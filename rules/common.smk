@@ -7,7 +7,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from sardip import config as sardip_config
-from sardip import demo, masks, sen12ms
+from sardip import chunks, demo, masks, sen12ms
 from sardip.io import read_table
 
 sardip_config.validate_config(config, workflow.basedir, validate)
@@ -100,13 +100,59 @@ def tile_class(wildcards):
     return selected().loc[wildcards.tile, "class"]
 
 
-def per_tile(pattern):
-    """Input function expanding ``pattern`` over the selected tiles."""
-    return lambda wildcards: expand(pattern, tile=selected_tiles())
+@lru_cache(maxsize=4)
+def _plan_table(path, mtime):
+    return read_table(path)
+
+
+def chunk_plan():
+    """The DIP chunks of the selected tiles (once the plan_chunks checkpoint has run): chunk, tile_id,
+    land_cover, settings, selected."""
+    path = checkpoints.plan_chunks.get().output.plan
+    return _plan_table(path, os.path.getmtime(path))
+
+
+def chunk_ids():
+    return sorted(set(chunk_plan()["chunk"]))
+
+
+def chunk_members(chunk):
+    """Tile ids of one chunk, in the plan's order (the batch order)."""
+    plan = chunk_plan()
+    return plan.loc[plan["chunk"] == chunk, "tile_id"].tolist()
+
+
+def chunk_of(tile):
+    plan = chunk_plan()
+    return plan.loc[plan["tile_id"] == tile, "chunk"].iloc[0]
+
+
+def chunk_dirs(wildcards):
+    return [f"results/dip/chunks/{c}" for c in chunk_ids()]
+
+
+@lru_cache(maxsize=4)
+def _kept_table(path, mtime):
+    return read_table(path).set_index("tile_id")
+
+
+def kept():
+    """The tiles the convergence filter kept (once that checkpoint has run), indexed by tile id."""
+    path = checkpoints.convergence_filter.get().output.kept
+    return _kept_table(path, os.path.getmtime(path))
+
+
+def kept_tiles():
+    return kept().index.tolist()
+
+
+def per_kept_tile(pattern):
+    """Input function expanding ``pattern`` over the kept tiles (every stage after the filter)."""
+    return lambda wildcards: expand(pattern, tile=kept_tiles())
 
 
 def progress_tile():
-    """First selected tile of report.progress_class (or of any class when that one has none), for Fig. 4."""
-    table = selected()
-    chosen = table[table["class"] == config["report"]["progress_class"]]
+    """First kept tile of report.progress_class (or of any class when that one has none), for Fig. 4."""
+    table = kept()
+    chosen = table[table["land_cover"] == config["report"]["progress_class"]]
     return (chosen if len(chosen) else table).index[0]

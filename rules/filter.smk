@@ -3,12 +3,11 @@
 """
 
 
-rule convergence_filter:
+checkpoint convergence_filter:
     input:
         selected=rules.select_tiles.output.selected,
-        trajectories=per_tile("results/dip/{tile}/trajectory.tsv"),
-        raw=per_tile("results/dip/{tile}/raw.tif"),
-        masks=per_tile("results/dip/{tile}/mask.tif"),
+        plan=rules.plan_chunks.output.plan,
+        chunks=chunk_dirs,
     output:
         kept="results/filter/kept.tsv",
         dropped=report(
@@ -34,11 +33,9 @@ rule convergence_filter:
 rule fig_examples:
     input:
         kept=rules.convergence_filter.output.kept,
-        originals=lambda wildcards: [
-            selected().loc[t, "s1_path"] for t in selected_tiles()
-        ],
-        masks=per_tile("results/dip/{tile}/mask.tif"),
-        results=per_tile("results/dip/{tile}/inpainted.tif"),
+        originals=lambda wildcards: [selected().loc[t, "s1_path"] for t in kept_tiles()],
+        masks=per_kept_tile("results/dip/{tile}/mask.tif"),
+        results=per_kept_tile("results/dip/{tile}/inpainted.tif"),
     output:
         figure=report(
             "results/figures/fig12_examples.png",
@@ -53,7 +50,7 @@ rule fig_examples:
     resources:
         mem_mb=2000,
     params:
-        tiles=lambda wildcards: selected_tiles(),
+        tiles=lambda wildcards: kept_tiles(),
     message:
         "Figures 12-13 (one example per class)"
     script:

@@ -29,7 +29,7 @@ rule tile_metrics:
 rule metrics_table:
     input:
         kept=rules.convergence_filter.output.kept,
-        tiles=per_tile("results/metrics/tiles/{tile}.parquet"),
+        tiles=per_kept_tile("results/metrics/tiles/{tile}.parquet"),
     output:
         per_tile="results/metrics/per_tile.parquet",
         per_class=report(

@@ -15,6 +15,9 @@ these holds; its ``reason`` lists every one that does, joined by ``;``:
     ``z = (L - median) / (1.4826 MAD)`` over the class's final losses above ``max_loss_z``
     (Iglewicz and Hoaglin's 3.5 by default). Judged only when the class has at least
     ``min_class_tiles`` tiles and a nonzero MAD, since a median of a few tiles says nothing.
+``failed``
+    The tile has no DIP result at all: its DIP job reported it failed (an unreadable file, a diverged
+    fit); the reason follows in brackets. The tile's batch mates are judged as usual.
 ``loss_stalled``
     The loss stopped improving, so the run ended somewhere other than where it was heading:
     with ``L0`` the first logged loss, ``Lbest`` the lowest and ``Lend`` the last, the run fails when
@@ -28,7 +31,6 @@ Trajectories are the engine's TSV files with columns :data:`sardip.dip.engine.TR
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from sardip.geotiff import read_raster
 from sardip.io import read_table
 
 #: Criterion names, in the order ``reason`` lists them.
-REASONS: tuple[str, ...] = ("nonfinite", "ssim_known", "loss_outlier", "loss_stalled")
+REASONS: tuple[str, ...] = ("failed", "nonfinite", "ssim_known", "loss_outlier", "loss_stalled")
 #: Scale factor that makes the MAD a consistent estimator of a normal standard deviation.
 MAD_TO_SIGMA = 1.4826
 
@@ -86,6 +88,10 @@ def read_trajectory(path: str | Path) -> pd.DataFrame:
     return frame.sort_values("iteration", ignore_index=True)
 
 
+#: What :func:`trajectory_summary` reports of a trajectory.
+SUMMARY_FIELDS: tuple[str, ...] = ("iterations", "first_loss", "best_loss", "final_loss", "final_ssim_known")
+
+
 def trajectory_summary(trajectory: pd.DataFrame) -> dict[str, float]:
     """First, best and final loss, final ``ssim_known`` and last iteration of one trajectory."""
     loss = trajectory["loss"].to_numpy(dtype=float)
@@ -115,32 +121,45 @@ def filter_tiles(tiles: pd.DataFrame, criteria: ConvergenceCriteria | None = Non
     """Split tiles into (kept, dropped) by the convergence criteria.
 
     ``tiles`` has one row per tile with columns ``tile_id``, ``land_cover``, ``trajectory`` (path of the
-    engine's TSV) and ``nonfinite`` (bool: the result holds non-finite values inside the hidden area);
-    other columns are carried through. Both outputs add the :func:`trajectory_summary` fields and
-    ``loss_z`` (NaN where not judged); ``dropped`` also has ``reason``, every failed criterion of
-    :data:`REASONS` joined by ``;``.
+    engine's TSV), ``nonfinite`` (bool: the result holds non-finite values inside the hidden area) and
+    optionally ``failure`` (why the tile has no result; its trajectory is then not read); other columns
+    are carried through. Both outputs add the :func:`trajectory_summary` fields and ``loss_z`` (NaN
+    where not judged); ``dropped`` also has ``reason``, every failed criterion of :data:`REASONS`
+    joined by ``;`` (``failed (<why>)`` for a tile without result).
     """
     criteria = criteria or ConvergenceCriteria()
     required = ["tile_id", "land_cover", "trajectory", "nonfinite"]
     missing = [c for c in required if c not in tiles.columns]
     if missing:
         raise ValueError(f"tile table lacks columns {missing}")
-    summaries = pd.DataFrame([trajectory_summary(read_trajectory(p)) for p in tiles["trajectory"]], index=tiles.index)
+    failure = tiles["failure"].fillna("") if "failure" in tiles.columns else pd.Series("", index=tiles.index)
+    empty = dict.fromkeys(SUMMARY_FIELDS, float("nan"))
+    summaries = pd.DataFrame(
+        [
+            empty if why else trajectory_summary(read_trajectory(path))
+            for path, why in zip(tiles["trajectory"], failure, strict=True)
+        ],
+        index=tiles.index,
+        columns=list(SUMMARY_FIELDS),
+    )
     table = pd.concat([tiles, summaries], axis=1)
     table["loss_z"] = table.groupby("land_cover", group_keys=False)["final_loss"].apply(
         lambda s: _robust_z(s, criteria)
     )
     gain = table["first_loss"] - table["best_loss"]
     rebound = table["final_loss"] - table["best_loss"]
+    judged = failure == ""
     failed = {
-        "nonfinite": table["nonfinite"].astype(bool) | ~np.isfinite(table["final_loss"]),
-        "ssim_known": ~(table["final_ssim_known"] >= criteria.min_ssim_known),
-        "loss_outlier": table["loss_z"] > criteria.max_loss_z,
-        "loss_stalled": ~(gain > 0) | (rebound > criteria.max_rebound * gain),
+        "failed": ~judged,
+        "nonfinite": judged & (table["nonfinite"].astype(bool) | ~np.isfinite(table["final_loss"])),
+        "ssim_known": judged & ~(table["final_ssim_known"] >= criteria.min_ssim_known),
+        "loss_outlier": judged & (table["loss_z"] > criteria.max_loss_z),
+        "loss_stalled": judged & (~(gain > 0) | (rebound > criteria.max_rebound * gain)),
     }
     reason = pd.Series("", index=table.index)
     for name in REASONS:
-        reason = reason.where(~failed[name], reason + ";" + name)
+        label = ("failed (" + failure + ")") if name == "failed" else name
+        reason = reason.where(~failed[name], reason + ";" + label)
     reason = reason.str.lstrip(";")
     drop = reason != ""
     kept = table[~drop].reset_index(drop=True)
@@ -148,19 +167,25 @@ def filter_tiles(tiles: pd.DataFrame, criteria: ConvergenceCriteria | None = Non
     return kept, dropped
 
 
-def tile_table(
-    selected: pd.DataFrame, trajectories: Sequence[str | Path], raws: Sequence[str | Path], masks: Sequence[str | Path]
-) -> pd.DataFrame:
+def tile_table(selected: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     """The :func:`filter_tiles` input for the selection table (``tile_id``, ``class``, ``s1_path``) and
-    each tile's trajectory, network output and mask files, given in the selection's row order."""
-    return pd.DataFrame(
-        {
-            "tile_id": selected["tile_id"],
-            "land_cover": selected["class"],
-            "trajectory": [str(p) for p in trajectories],
-            "nonfinite": [nonfinite_in_hole(*paths) for paths in zip(selected["s1_path"], raws, masks, strict=True)],
-        }
-    )
+    each tile's DIP result (``results``: ``tile_id``, ``folder`` holding ``trajectory.tsv``, ``raw.tif``
+    and ``mask.tif``, ``status`` and ``reason``; a tile with another status than ``ok`` has no files)."""
+    by_tile = results.set_index("tile_id")
+    rows = []
+    for tile, land_cover, original in zip(selected["tile_id"], selected["class"], selected["s1_path"], strict=True):
+        if tile not in by_tile.index:
+            raise ValueError(f"{tile}: no DIP result and no failure recorded for it")
+        folder, status, why = by_tile.loc[tile, ["folder", "status", "reason"]]
+        ok = status == "ok"
+        rows.append({
+            "tile_id": tile,
+            "land_cover": land_cover,
+            "trajectory": str(Path(folder) / "trajectory.tsv") if ok else "",
+            "nonfinite": ok and nonfinite_in_hole(original, Path(folder) / "raw.tif", Path(folder) / "mask.tif"),
+            "failure": "" if ok else (why or status),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["tile_id", "land_cover", "trajectory", "nonfinite", "failure"])
 
 
 def nonfinite_in_hole(original: str | Path, network: str | Path, mask: str | Path) -> bool:

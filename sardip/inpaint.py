@@ -1,11 +1,19 @@
-"""Anonymise one SAR raster: files in, file out (:func:`inpaint_file`), the glue that the CLI, the
-workflow and the audit call. It fits the DIP through the engine (:func:`sardip.dip.engine.fit`) or runs
-a classic fill of :mod:`sardip.fill`, then pastes the fill into the hole (:func:`sardip.fill.paste`),
+"""Anonymise SAR rasters: files in, files out. :func:`inpaint_tiles` fills several rasters in one job,
+fitting their DIPs as one batch through the engine (:func:`sardip.dip.engine.fit`), or running a
+classic fill of :mod:`sardip.fill`, and pastes each fill into its hole (:func:`sardip.fill.paste`),
 with speckle-consistent filling when asked or when the preset says so (:mod:`sardip.speckle`).
+:func:`inpaint_file` is the one-raster case, which the CLI and the audit call; the workflow's DIP
+jobs (:mod:`sardip.chunks`) call :func:`inpaint_tiles` with the tiles of a chunk.
+
+A raster's result never depends on its batch mates: each tile has its own seed, network and
+optimiser state (:mod:`sardip.dip.engine`), so a tile fitted alone or among K others gives the same
+pixels (bit for bit on the CPU). A tile that cannot be read, or whose fit diverges (a non-finite
+loss), fails alone when ``isolate_failures`` is set: the others still get their outputs.
 
 Three settings objects say what to do, and every caller builds them the same way:
 :class:`sardip.masks.MaskSpec` (what to hide), :class:`FitSettings` (how to fill it) and
-:class:`OutputPaths` (what to write).
+:class:`OutputPaths` (what to write); a :class:`TileJob` puts a raster's inputs, id, mask and
+outputs together.
 
 The result keeps the input's meaning: same grid, dtype, band count, band names and nodata; outside the
 hidden area every pixel is the input's value bit for bit; inside it the value is the fill converted
@@ -118,6 +126,26 @@ class OutputPaths:
             raise InpaintError("snapshot iterations given without a snapshot folder")
 
 
+@dataclass(frozen=True)
+class TileJob:
+    """One raster to fill: its input files (one multi-band GeoTIFF or one file per polarisation), what
+    to hide, what to write, its id (seed and logs; default the first input's stem), its value scale
+    (``auto``, ``db``, ``linear``) and whether a raster without CRS is accepted."""
+
+    inputs: tuple[Path, ...]
+    mask: MaskSpec
+    outputs: OutputPaths
+    tile_id: str = ""
+    units: str = "auto"
+    allow_no_crs: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", tuple(Path(p) for p in self.inputs))
+        if not self.inputs:
+            raise InpaintError("a tile job needs at least one input file")
+        object.__setattr__(self, "tile_id", self.tile_id or self.inputs[0].stem)
+
+
 @dataclass
 class InpaintSummary:
     """What :func:`inpaint_file` did: hidden share, preset hash (empty for a classic fill), tile seed,
@@ -132,6 +160,19 @@ class InpaintSummary:
     seconds: float
     device: str
     speckle: str = ""
+
+
+@dataclass
+class TileOutcome:
+    """One tile of :func:`inpaint_tiles`: its summary, or why it failed (``error``)."""
+
+    tile_id: str
+    summary: InpaintSummary | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.summary is not None
 
 
 def progress_reporter(total: int, label: str) -> tuple[ProgressCallback, ExitStack]:
@@ -183,47 +224,165 @@ def inpaint_file(
     CRS (a PNG, a bare TIFF) is refused unless ``allow_no_crs``: its result could not be overlaid on
     the original in a GIS, and it usually means the wrong file.
     """
-    mask = MaskSpec(mask) if isinstance(mask, str) else mask
+    files = (inputs,) if isinstance(inputs, str | Path) else tuple(inputs)
     outputs = outputs if isinstance(outputs, OutputPaths) else OutputPaths(Path(outputs))
-    settings = settings or FitSettings()
-    method = settings.fill_method()
-    preset = settings.dip_preset()
-    files = [Path(p) for p in ([inputs] if isinstance(inputs, str | Path) else inputs)]
-    raster = read_raster(files, units=units)
-    if raster.grid.crs is None and not allow_no_crs:
+    job = TileJob(files, MaskSpec(mask) if isinstance(mask, str) else mask, outputs, tile_id or "", units, allow_no_crs)
+    outcome = inpaint_tiles([job], settings, checkpoint=outputs.checkpoint)[0]
+    assert outcome.summary is not None
+    return outcome.summary
+
+
+@dataclass
+class _Tile:
+    """A tile read and ready: its job, raster, hidden area, own seed and provenance tags."""
+
+    job: TileJob
+    raster: Raster
+    hidden: np.ndarray
+    seed: int
+    tags: dict[str, str]
+
+
+def _prepare(job: TileJob, settings: FitSettings) -> _Tile:
+    """Read one tile's raster and build its hidden area; :class:`InpaintError` (or the reader's error)
+    names the file for anything that makes it unusable."""
+    raster = read_raster(job.inputs, units=job.units)
+    if raster.grid.crs is None and not job.allow_no_crs:
         raise InpaintError(
-            f"{files[0]} has no georeference (no CRS): the result could not be placed on the original in a "
+            f"{job.inputs[0]} has no georeference (no CRS): the result could not be placed on the original in a "
             "GIS; pass --allow-no-crs (allow_no_crs=True) to inpaint it anyway"
         )
     if raster.grid.crs is None:
-        log.warning("%s has no CRS: the result is written without georeference", files[0])
+        log.warning("%s has no CRS: the result is written without georeference", job.inputs[0])
     if not np.isfinite(raster.data).any():
-        raise InpaintError(f"{', '.join(map(str, files))}: every pixel is nodata, nothing to inpaint")
-    tile_id = tile_id or files[0].stem
-    seed = tile_seed(tile_id, settings.seed)
-    hidden = mask.build(raster.grid, seed=seed)
+        raise InpaintError(f"{', '.join(map(str, job.inputs))}: every pixel is nodata, nothing to inpaint")
+    seed = tile_seed(job.tile_id, settings.seed)
+    hidden = job.mask.build(raster.grid, seed=seed)
+    if not ((~hidden)[None] & np.isfinite(raster.data)).any():
+        raise InpaintError(f"{job.inputs[0]}: the mask leaves no valid pixel to fit")
     tags = {
-        "method": method.name,
+        "method": settings.method,
         "seed": str(settings.seed),
-        "tile_id": tile_id,
+        "tile_id": job.tile_id,
         "tile_seed": str(seed),
-        "mask": mask.describe(seed),
+        "mask": job.mask.describe(seed),
         "hidden_fraction": f"{hidden_fraction(hidden):.6f}",
         "units": raster.units,
         "sardip_version": __version__,
         "sources": ";".join(raster.sources),
     }
-    start = time.perf_counter()
+    return _Tile(job, raster, hidden, seed, tags)
+
+
+def inpaint_tiles(
+    jobs: Sequence[TileJob],
+    settings: FitSettings | None = None,
+    *,
+    checkpoint: Path | None = None,
+    isolate_failures: bool = False,
+) -> list[TileOutcome]:
+    """Fill every job's hidden area; the DIP fits all tiles as one batch on one claimed device.
+
+    The tiles must share their size (one batch) and their snapshot iterations. ``checkpoint``: the
+    batch's state file, resumed from when it exists and deleted once every output is written. With
+    ``isolate_failures`` a tile that cannot be read or filled, or whose loss ends non-finite, gets an
+    ``error`` in its :class:`TileOutcome` and no outputs, and the others go on; without it the first
+    failure raises. Returns one outcome per job, in order.
+    """
+    settings = settings or FitSettings()
+    method, preset = settings.fill_method(), settings.dip_preset()
+    outcomes = {job.tile_id: TileOutcome(job.tile_id) for job in jobs}
+    if len(outcomes) != len(jobs):
+        raise InpaintError(f"tile ids repeat within one job: {[job.tile_id for job in jobs]}")
+
+    def failed(tile_id: str, err: Exception) -> None:
+        if not isolate_failures:
+            raise err
+        log.error("%s failed: %s", tile_id, err)
+        outcomes[tile_id].error = str(err)
+
+    tiles: list[_Tile] = []
+    for job in jobs:
+        try:
+            tiles.append(_prepare(job, settings))
+        except (ValueError, OSError) as err:
+            failed(job.tile_id, err)
     fitted: FitResult | None = None
-    if preset is None:
-        if outputs.snapshots or outputs.trajectory or outputs.checkpoint:
-            raise InpaintError(f"method {method.name!r} is not iterative: no snapshots, trajectory or checkpoint")
-        fill_db, iterations, device = classic_fill(method.name, raster.db(), hidden), 0, "cpu"
+    device, iterations = "cpu", 0
+    if preset is not None and tiles:
+        iterations = preset.iterations if settings.iterations is None else settings.iterations
+        fitted, device = _fit(tiles, preset, iterations, settings, checkpoint)
+    elif any(j.outputs.snapshots or j.outputs.trajectory or checkpoint for j in jobs):
+        raise InpaintError(f"method {method.name!r} is not iterative: no snapshots, trajectory or checkpoint")
+    for b, tile in enumerate(tiles):
+        try:
+            if fitted is not None and not np.isfinite(fitted.trajectories[b][-1]["loss"]):
+                raise InpaintError(f"{tile.job.tile_id}: the fit diverged (non-finite loss at iteration {iterations})")
+            outcomes[tile.job.tile_id].summary = _write_tile(
+                tile, fitted, b, method, preset, iterations, device, settings.adds_speckle()
+            )
+        except (ValueError, OSError) as err:
+            failed(tile.job.tile_id, err)
+    if checkpoint:
+        Path(checkpoint).unlink(missing_ok=True)
+    return [outcomes[job.tile_id] for job in jobs]
+
+
+def _fit(
+    tiles: Sequence[_Tile], preset: Preset, iterations: int, settings: FitSettings, checkpoint: Path | None
+) -> tuple[FitResult, str]:
+    """The DIP fit of a batch of tiles on a claimed device: the engine's result and the device it ran on."""
+    shapes = {t.raster.data.shape for t in tiles}
+    if len(shapes) != 1:
+        raise InpaintError(f"tiles of different sizes {sorted(shapes)} cannot be fitted in one batch")
+    snapshots = {t.job.outputs.snapshots for t in tiles}
+    if len(snapshots) != 1:
+        raise InpaintError("tiles fitted in one batch must take the same snapshot iterations")
+    wanted = next(iter(snapshots))
+    bad = [i for i in wanted if not 0 <= i <= iterations]
+    if bad:
+        raise InpaintError(f"snapshot iterations {bad} lie outside 0..{iterations}")
+    label = tiles[0].job.tile_id if len(tiles) == 1 else f"{len(tiles)} tiles"
+    on_report, bar = progress_reporter(iterations, label)
+    with claim_device(settings.device) as claim, bar:
+        log.info("%s: preset %s (%s) on %s (%s)", label, preset.name, preset.config_hash(), claim.device,
+                 claim.reason)  # fmt: skip
+        result = fit(
+            np.stack([t.raster.db() for t in tiles]),
+            np.stack([t.hidden for t in tiles]),
+            preset,
+            [t.seed for t in tiles],
+            iterations=iterations,
+            device=claim.device,
+            report_every=settings.report_every,
+            snapshot_iters=wanted,
+            checkpoint=checkpoint,
+            checkpoint_every=settings.checkpoint_every,
+            progress=on_report,
+        )
+    return result, claim.device
+
+
+def _write_tile(
+    tile: _Tile,
+    fitted: FitResult | None,
+    b: int,
+    method: FillMethod,
+    preset: Preset | None,
+    iterations: int,
+    device: str,
+    speckle: bool,
+) -> InpaintSummary:
+    """Fill (classic) or take the batch's ``b``-th fit, paste it (with speckle when ``speckle``) and write
+    the tile's outputs atomically."""
+    start = time.perf_counter()
+    raster, hidden, outputs, tags = tile.raster, tile.hidden, tile.job.outputs, dict(tile.tags)
+    if fitted is None:
+        fill_db = classic_fill(method.name, raster.db(), hidden)
         content = f"{method.name} fill without speckle"
     else:
-        iterations = preset.iterations if settings.iterations is None else settings.iterations
-        fitted, device = _fit(raster, hidden, preset, seed, iterations, settings, outputs, tile_id)
-        fill_db = fitted.output_db[0]
+        assert preset is not None
+        fill_db = fitted.output_db[b]
         content = "network output f(Z) over the whole tile"
         tags |= {
             "preset": preset.name,
@@ -232,78 +391,40 @@ def inpaint_file(
             "land_cover": str(preset.land_cover),
             "iterations": str(iterations),
         }
-    anonymised, pasted = paste(raster, fill_db, hidden, speckle=settings.adds_speckle(), seed=seed)
+    anonymised, pasted = paste(raster, fill_db, hidden, speckle=speckle, seed=tile.seed)
     speckle_tag = pasted.speckle_tag(raster.band_names)
     tags |= {"speckle": "on" if speckle_tag else "off", "speckle_params": speckle_tag}
     with ExitStack() as stack:
         write_raster(stack.enter_context(atomic_path(outputs.out)), anonymised, like=raster, tags=tags)
         if outputs.raw:
             raw = from_db(fill_db, raster.units).astype(np.float32)
-            write_raster(
-                stack.enter_context(atomic_path(outputs.raw)), raw, like=raster, tags={**tags, "content": content}
-            )
+            raw_tags = {**tags, "content": content}
+            write_raster(stack.enter_context(atomic_path(outputs.raw)), raw, like=raster, tags=raw_tags)
         if outputs.mask:
             write_mask(stack.enter_context(atomic_path(outputs.mask)), hidden, like=raster, tags=tags)
         if fitted is not None:
-            _write_fit_outputs(stack, fitted, raster, tags, outputs)
-    if outputs.checkpoint:
-        outputs.checkpoint.unlink(missing_ok=True)
+            _write_fit_outputs(stack, fitted, b, raster, tags, outputs)
     return InpaintSummary(
         out=outputs.out,
         hidden_fraction=hidden_fraction(hidden),
         config_hash=preset.config_hash() if preset else "",
-        tile_seed=seed,
+        tile_seed=tile.seed,
         iterations=iterations,
-        seconds=fitted.seconds if fitted else time.perf_counter() - start,
+        seconds=fitted.seconds / len(fitted.trajectories) if fitted else time.perf_counter() - start,
         device=device,
         speckle=speckle_tag,
     )
 
 
-def _fit(
-    raster: Raster,
-    hidden: np.ndarray,
-    preset: Preset,
-    seed: int,
-    iterations: int,
-    settings: FitSettings,
-    outputs: OutputPaths,
-    tile_id: str,
-) -> tuple[FitResult, str]:
-    """The DIP fit of one raster on a claimed device: the engine's result and the device it ran on."""
-    bad = [i for i in outputs.snapshots if not 0 <= i <= iterations]
-    if bad:
-        raise InpaintError(f"snapshot iterations {bad} lie outside 0..{iterations}")
-    on_report, bar = progress_reporter(iterations, tile_id)
-    with claim_device(settings.device) as claim, bar:
-        log.info("%s: preset %s (%s) on %s (%s)", tile_id, preset.name, preset.config_hash(), claim.device,
-                 claim.reason)  # fmt: skip
-        result = fit(
-            raster.db()[None],
-            hidden,
-            preset,
-            [seed],
-            iterations=iterations,
-            device=claim.device,
-            report_every=settings.report_every,
-            snapshot_iters=outputs.snapshots,
-            checkpoint=outputs.checkpoint,
-            checkpoint_every=settings.checkpoint_every,
-            progress=on_report,
-        )
-    return result, claim.device
-
-
 def _write_fit_outputs(
-    stack: ExitStack, fitted: FitResult, raster: Raster, tags: dict[str, str], outputs: OutputPaths
+    stack: ExitStack, fitted: FitResult, b: int, raster: Raster, tags: dict[str, str], outputs: OutputPaths
 ) -> None:
-    """The snapshots and the trajectory of a DIP fit, each to a temporary name entered into ``stack``."""
+    """Tile ``b``'s snapshots and trajectory of a DIP fit, each to a temporary name entered into ``stack``."""
     for i, snap in fitted.snapshots.items():
         assert outputs.snapshot_dir is not None
         path = outputs.snapshot_dir / f"iter_{i:06d}.tif"
         snap_tags = {**tags, "content": f"network output after {i} iterations"}
-        write_raster(
-            stack.enter_context(atomic_path(path)), from_db(snap[0], raster.units), like=raster, tags=snap_tags
-        )
+        snapshot = from_db(snap[b], raster.units)
+        write_raster(stack.enter_context(atomic_path(path)), snapshot, like=raster, tags=snap_tags)
     if outputs.trajectory:
-        write_table(trajectory_frame(fitted.trajectories[0]), stack.enter_context(atomic_path(outputs.trajectory)))
+        write_table(trajectory_frame(fitted.trajectories[b]), stack.enter_context(atomic_path(outputs.trajectory)))

@@ -1,5 +1,6 @@
-"""Keep the tiles whose DIP converged, list the others with their reasons (rule convergence_filter)."""
+"""Keep the tiles whose DIP converged, list the others with their reasons (checkpoint convergence_filter)."""
 
+from sardip.chunks import tile_results
 from sardip.convergence import ConvergenceCriteria, filter_tiles, tile_table
 from sardip.io import read_table, write_table
 from sardip.logs import log_to_file
@@ -11,8 +12,8 @@ if "snakemake" not in globals():  # run by hand, see sardip.mock
 
 logger = log_to_file(snakemake.log[0])
 inputs = snakemake.input
-selected = read_table(inputs.selected)  # sorted by tile id, the order the per-tile inputs follow
-tiles = tile_table(selected, inputs.trajectories, inputs.raw, inputs.masks)
+selected = read_table(inputs.selected)
+tiles = tile_table(selected, tile_results(read_table(inputs.plan), inputs.chunks))
 kept, dropped = filter_tiles(tiles, ConvergenceCriteria(**snakemake.params.criteria))
 for row in dropped.itertuples():
     logger.warning("dropped %s (%s): %s", row.tile_id, row.land_cover, row.reason)

@@ -15,10 +15,9 @@ if "snakemake" not in globals():  # run by hand, see sardip.mock
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 inputs, out = snakemake.input, snakemake.output
-selected = read_table(inputs.selected)  # sorted by tile id, the order of the per-tile inputs
-selected["inpainted_path"] = list(inputs.inpainted)
-kept = set(read_table(inputs.kept)["tile_id"])
-test = selected[selected["tile_id"].isin(kept)].rename(columns={"s1_path": "original_path"})
+kept = read_table(inputs.kept)["tile_id"]  # the order of the per-tile inputs
+test = read_table(inputs.selected).set_index("tile_id").loc[kept].reset_index()
+test = test.assign(inpainted_path=list(inputs.inpainted)).rename(columns={"s1_path": "original_path"})
 with claim_device(snakemake.config["classify"]["device"]) as claim:
     predictions, accuracy, original, inpainted = evaluate_from_tables(inputs.checkpoint, test, claim.device)
 logger.info("accuracy per class (%%):\n%s", accuracy.to_string(index=False))

@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -21,7 +22,6 @@ from workflow_base import (
     copy_run,
     env,
     pixels,
-    selected_tiles,
     snakemake,
     snakemake_cmd,
 )
@@ -48,11 +48,17 @@ def slot_intervals(log_dir: Path) -> dict[str, tuple[int, datetime, datetime]]:
     return held
 
 
+def chunks_of(workdir: Path) -> dict[str, list[str]]:
+    """Chunk -> member tiles of the run's DIP plan."""
+    plan = pd.read_csv(workdir / "results/dip/plan.tsv", sep="\t")
+    return plan.groupby("chunk")["tile_id"].apply(list).to_dict()
+
+
 def test_concurrent_dip_jobs_each_hold_their_own_gpu_slot(tmp_path_factory):
     """--resources gpu=2 runs two DIP jobs at once; the allocator gives them different slots."""
     run = base_run(tmp_path_factory.getbasetemp())
-    held = slot_intervals(run.workdir / "logs/dip")
-    assert set(held) == set(selected_tiles(run.workdir)) and len(held) >= 3
+    held = slot_intervals(run.workdir / "logs/dip/chunks")
+    assert set(held) == set(chunks_of(run.workdir)) and len(held) >= 3
     assert {slot for slot, _, _ in held.values()} <= {0, 1}
     overlapping = 0
     names = sorted(held)
@@ -64,25 +70,30 @@ def test_concurrent_dip_jobs_each_hold_their_own_gpu_slot(tmp_path_factory):
                 assert slot_a != slot_b, f"{a} and {b} held GPU slot {slot_a} at the same time"
     # Three jobs on two slots: at least one pair really ran at once, else the test proves nothing.
     assert overlapping >= 1, held
-    for tile in held:
-        assert "simulated GPU slot" in (run.workdir / f"logs/dip/{tile}.log").read_text()
+    for chunk in held:
+        assert "simulated GPU slot" in (run.workdir / f"logs/dip/chunks/{chunk}.log").read_text()
 
 
 def test_killed_run_resumes_from_checkpoint_with_identical_results(tmp_path_factory, tmp_path):
-    """SIGKILL to the whole process group mid-fit, then a plain rerun: same pixels as an uninterrupted run."""
+    """SIGKILL to the whole process group mid-fit of a chunk, then a plain rerun: the chunk resumes from its
+    checkpoint and gives the same pixels as an uninterrupted run."""
     run = base_run(tmp_path_factory.getbasetemp())
-    tile = selected_tiles(run.workdir)[0]
-    reference = {p.relative_to(run.workdir): pixels(p) for p in (run.workdir / f"results/dip/{tile}").rglob("*.tif")}
+    chunk, tiles = next(iter(chunks_of(run.workdir).items()))
+    reference = {
+        p.relative_to(run.workdir): pixels(p) for t in tiles for p in (run.workdir / f"results/dip/{t}").rglob("*.tif")
+    }
     work = copy_run(run, tmp_path / "work")
-    shutil.rmtree(work / f"results/dip/{tile}")
-    (work / f"logs/dip/{tile}.log").unlink()
+    shutil.rmtree(work / f"results/dip/chunks/{chunk}")
+    for tile in tiles:
+        shutil.rmtree(work / f"results/dip/{tile}")
+    (work / f"logs/dip/chunks/{chunk}.log").unlink()
     config = ["--configfile", str(run.config)]
-    target = f"results/dip/{tile}/inpainted.tif"
-    state = work / f"results/dip/{tile}/state.pt"
+    targets = [f"results/dip/{t}/inpainted.tif" for t in tiles]
+    state = work / f"results/dip/state/{chunk}.pt"
     # No simulated GPUs: on a machine without CUDA the job must say it runs on the CPU (bad-input case 7).
     environ = env()
     proc = subprocess.Popen(
-        snakemake_cmd(work, target, "--cores", "1", *config),
+        snakemake_cmd(work, *targets, "--cores", "1", *config),
         cwd=REPO,
         env=environ,
         stdout=subprocess.PIPE,
@@ -103,14 +114,15 @@ def test_killed_run_resumes_from_checkpoint_with_identical_results(tmp_path_fact
     step = torch.load(state, weights_only=True)["step"]
     assert 0 < step < ITERATIONS
     # Nothing half-written: no output of the killed job exists, only the engine's checkpoint.
-    leftovers = {p.name for p in (work / f"results/dip/{tile}").rglob("*") if p.is_file()}
-    assert leftovers == {"state.pt"}, leftovers
+    chunk_dir = work / f"results/dip/chunks/{chunk}"
+    leftovers = [p for p in chunk_dir.rglob("*") if p.is_file()] if chunk_dir.exists() else []
+    assert leftovers == [] and not any((work / f"results/dip/{t}").exists() for t in tiles), leftovers
 
     # A SIGKILL leaves Snakemake's directory lock behind: --unlock, then the plain command (profiles/default
     # sets rerun-incomplete, so a job whose outputs were marked incomplete would be redone, not trusted).
     snakemake(work, "--unlock", *config, environ=environ)
-    snakemake(work, target, "--cores", "1", *config, environ=environ)
-    log = (work / f"logs/dip/{tile}.log").read_text()
+    snakemake(work, *targets, "--cores", "1", *config, environ=environ)
+    log = (work / f"logs/dip/chunks/{chunk}.log").read_text()
     done = [int(i) for i in re.findall(rf"iteration (\d+)/{ITERATIONS}", log)]
     # The resumed fit reports only the iterations after the checkpoint: it did not start again from 0.
     assert done and min(done) > step and max(done) == ITERATIONS, log
@@ -131,5 +143,5 @@ def test_slurm_profile_maps_gpus():
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
     assert profile["executor"] == "slurm"
     assert {"slurm_partition", "runtime", "mem_mb"} <= set(profile["default-resources"])
-    assert profile["set-resources"]["inpaint_tile"]["gpu"] == 1
+    assert profile["set-resources"]["inpaint_chunk"]["gpu"] == 1
     assert profile["set-resources"]["train_classifier"]["gpu"] == 1

@@ -7,6 +7,7 @@ plugin then asks SLURM for none); everything else comes from ``profiles/slurm``.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -16,9 +17,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import ensure_debian_packages
-from workflow_base import REPO, base_run, copy_run, env, pixels, selected_tiles, snakemake
+from workflow_base import BASE_CONFIG, REPO, base_run, copy_run, env, pixels, selected_tiles, snakemake
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +29,7 @@ PARTITION = "sardiptest"
 CLUSTER_ARGS = (
     "--profile", str(REPO / "profiles/slurm"),
     "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2", "--slurm-no-account",
-    "--set-resources", "inpaint_tile:gpu=0", "train_classifier:gpu=0",
+    "--set-resources", "inpaint_chunk:gpu=0", "train_classifier:gpu=0",
     "--latency-wait", "5", "--keep-going",
 )  # fmt: skip
 
@@ -160,11 +162,15 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 
 def test_dip_jobs_run_through_slurm_with_local_results(slurm, tmp_path_factory, tmp_path):
-    """Through profiles/slurm: every DIP job goes to SLURM as its own job, and gives the local run's pixels;
-    the convergence filter that reads them (a local rule) runs on the submitting host."""
+    """Through profiles/slurm: n tiles go to SLURM as ceil(n / K) DIP jobs (one per chunk of K tiles of a
+    class), and give the local run's pixels; the chunk planning, the per-tile links and the convergence
+    filter (local rules) run on the submitting host."""
     run = base_run(tmp_path_factory.getbasetemp())
     work = copy_run(run, tmp_path / "work")
     tiles = selected_tiles(work)
+    per_class = pd.read_csv(work / "results/selection/selected.tsv", sep="\t").groupby("class").size()
+    expected_jobs = int(sum(math.ceil(n / BASE_CONFIG["inpaint"]["tiles_per_job"]) for n in per_class))
+    assert expected_jobs < len(tiles)
     shutil.rmtree(work / "results/dip")
     shutil.rmtree(work / "logs/dip")
     environ = env(SLURM_CONF=slurm["SLURM_CONF"])
@@ -175,9 +181,9 @@ def test_dip_jobs_run_through_slurm_with_local_results(slurm, tmp_path_factory, 
     output = result.stdout + result.stderr
     assert "SLURM run ID" in output or "SLURM jobid" in output or "Job" in output
     submitted = [line for line in output.splitlines() if "submitted" in line.lower() and "slurm" in line.lower()]
-    assert len(submitted) == len(tiles), output[-3000:]
+    assert len(submitted) == expected_jobs, output[-3000:]
     controller = (Path(slurm["log_dir"]) / "slurmctld.log").read_text()
-    assert controller.count("_slurm_rpc_submit_batch_job") >= len(tiles)
+    assert controller.count("_slurm_rpc_submit_batch_job") == expected_jobs
     assert (work / "results/filter/kept.tsv").read_bytes() == (run.workdir / "results/filter/kept.tsv").read_bytes()
     for tile in tiles:
         for rel in (f"results/dip/{tile}/inpainted.tif", f"results/dip/{tile}/raw.tif"):
@@ -188,6 +194,7 @@ def test_a_missing_partition_fails_with_slurms_reason_and_the_setting_to_change(
     run = base_run(tmp_path_factory.getbasetemp())
     work = copy_run(run, tmp_path / "work")
     tile = selected_tiles(work)[0]
+    shutil.rmtree(work / "results/dip/chunks")
     shutil.rmtree(work / f"results/dip/{tile}")
     environ = env(SLURM_CONF=slurm["SLURM_CONF"])
     partition = ("--default-resources", "slurm_partition=nosuchpart", "runtime=10", "mem_mb=1000")

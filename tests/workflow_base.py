@@ -25,7 +25,8 @@ from sardip.demo import write_demo
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Scenes of the base tree: two forest, one urban, one water (3 selected tiles: one per class found).
+#: Scenes of the base tree: two forest, one urban, one water (2 selected tiles per class found, one
+#: DIP chunk of two tiles per class).
 BASE_SCENES = [("ROIs1158_spring", 2), ("ROIs1868_summer", 5), ("ROIs1868_summer", 21), ("ROIs1970_fall", 31)]
 #: Scenes added by the incremental test: a grassland scene (a class with no tile yet) and a forest one.
 NEW_SCENES = [("ROIs2017_winter", 41), ("ROIs2017_winter", 8)]
@@ -34,8 +35,14 @@ ITERATIONS = 40
 #: Settings of every run: tiny tiles, few iterations, a checkpoint every 10 so a kill can resume.
 BASE_CONFIG = {
     "data": {"root": "sen12ms", "demo": False, "tile_size": 32},
-    "selection": {"classes": CLASSES, "max_per_class": 1},
-    "inpaint": {"iterations": ITERATIONS, "snapshots": [0, ITERATIONS], "report_every": 10, "checkpoint_every": 10},
+    "selection": {"classes": CLASSES, "max_per_class": 2},
+    "inpaint": {
+        "iterations": ITERATIONS,
+        "snapshots": [0, ITERATIONS],
+        "report_every": 10,
+        "checkpoint_every": 10,
+        "tiles_per_job": 2,
+    },
     "classify": {"epochs": 1},
 }
 TARGET = "results/metrics/per_class.tsv"
@@ -152,14 +159,21 @@ def selected_paths(workdir: Path) -> dict[str, str]:
 #: Job messages (the rules' ``message:``) naming the wildcard each job runs for.
 JOB_PATTERNS = {
     "scene_histogram": re.compile(r"Class histograms of scene (\S+)"),
-    "inpaint_tile": re.compile(r"DIP inpainting of (\S+) \("),
+    "inpaint_chunk": re.compile(r"DIP inpainting of chunk (\S+) \(tiles "),
     "tile_metrics": re.compile(r"Metrics of (\S+)$", re.MULTILINE),
 }
+#: The members of each DIP chunk job, as its message lists them.
+CHUNK_MEMBERS = re.compile(r"DIP inpainting of chunk \S+ \(tiles ([^)]*)\)")
 
 
 def planned(output: str) -> dict[str, set[str]]:
-    """Which scenes/tiles each per-item rule runs for, read from Snakemake's job messages."""
+    """Which scenes/tiles/chunks each per-item rule runs for, read from Snakemake's job messages."""
     return {rule: set(pattern.findall(output)) for rule, pattern in JOB_PATTERNS.items()}
+
+
+def fitted(output: str) -> list[str]:
+    """Every tile a DIP job fits (or would fit, in a dry run), once per fit, from the chunk jobs' messages."""
+    return [tile for members in CHUNK_MEMBERS.findall(output) for tile in members.split()]
 
 
 def job_counts(output: str) -> dict[str, int]:
