@@ -127,6 +127,23 @@ def chunk_of(tile):
     return plan.loc[plan["tile_id"] == tile, "chunk"].iloc[0]
 
 
+def chunk_s1(wildcards):
+    """The S1 files of a chunk's members, as the ledger recorded them (its inputs)."""
+    plan = chunk_plan()
+    return plan.loc[plan["chunk"] == wildcards.chunk, "s1_path"].tolist()
+
+
+def chunk_class(wildcards):
+    plan = chunk_plan()
+    return plan.loc[plan["chunk"] == wildcards.chunk, "land_cover"].iloc[0]
+
+
+def chunk_resource(key):
+    """A chunk job's runtime (min) or memory (MB): the base plus a share per member."""
+    base, per_tile = config["inpaint"][key], config["inpaint"][f"{key}_per_tile"]
+    return lambda wildcards: base + per_tile * len(chunk_members(wildcards.chunk))
+
+
 def chunk_dirs(wildcards):
     return [f"results/dip/chunks/{c}" for c in chunk_ids()]
 
