@@ -23,20 +23,35 @@ SBATCH_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
         f"{PROFILE} (or pass --default-resources slurm_partition=NAME); `sinfo -s` lists the partitions.",
     ),
     (
+        re.compile(r"Invalid generic resource \(gres\) specification"),
+        "SLURM refused the GPU request (gres): the partition has no GPU, or none of the model asked for. "
+        "On a CPU-only cluster pass --set-resources inpaint_chunk:gpu=0 train_classifier:gpu=0 (the jobs then "
+        "run on the CPU); for a GPU model add gpu_model (e.g. --set-resources inpaint_chunk:gpu_model=a100, "
+        "or under set-resources in " + PROFILE + "); `sinfo -o '%P %G'` lists the GPUs of each partition.",
+    ),
+    (
         re.compile(r"Invalid account or account/partition combination specified"),
         f"SLURM refused the account for this partition. Set slurm_account under default-resources in {PROFILE} "
         "(or pass --default-resources slurm_account=NAME); `sacctmgr show associations user=$USER` lists yours.",
     ),
     (
+        re.compile(r"Job violates accounting/QOS policy"),
+        "SLURM refused the job under your account's limits (QOS: jobs, GPUs or time per user). Lower `jobs` in "
+        f"{PROFILE}, or raise inpaint.tiles_per_job so fewer, larger DIP jobs are submitted; "
+        "`sacctmgr show qos` shows the limits.",
+    ),
+    (
         re.compile(r"Requested time limit is invalid"),
         "SLURM refused the job's time limit. Lower runtime (minutes) under default-resources in "
-        f"{PROFILE}, or inpaint.runtime / classify.runtime in the config; `sinfo -o '%P %l'` shows each "
+        f"{PROFILE}, or in the config inpaint.runtime / runtime_per_tile (or a smaller inpaint.tiles_per_job: a "
+        "DIP job's time grows with its tiles) and classify.runtime; `sinfo -o '%P %l'` shows each "
         "partition's limit.",
     ),
     (
         re.compile(r"Memory specification can not be satisfied"),
         f"SLURM has no node with the memory asked for. Lower mem_mb under default-resources in {PROFILE}, or "
-        "inpaint.mem_mb / classify.mem_mb in the config; `sinfo -o '%P %m'` shows the nodes' memory (MB).",
+        "in the config inpaint.mem_mb / mem_mb_per_tile (or a smaller inpaint.tiles_per_job) and classify.mem_mb; "
+        "`sinfo -o '%P %m'` shows the nodes' memory (MB).",
     ),
 )
 

@@ -16,9 +16,14 @@ def test_every_known_error_is_hinted_once_and_others_not(tmp_path: Path) -> None
     log = tmp_path / "run.log"
     log.write_text(
         "Requested time limit is invalid (missing or exceeds some limit)\n"
-        "Invalid account or account/partition combination specified\n" * 2
+        "Invalid account or account/partition combination specified\n"
+        * 2
+        + "sbatch: error: Batch job submission failed: Invalid generic resource (gres) specification\n"
+        + "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit)\n"
     )
     found = log_hints([log, tmp_path / "missing.log"])
-    assert len(found) == 2 and "runtime" in found[1] and "slurm_account" in found[0]
+    assert len(found) == 4
+    assert "inpaint_chunk:gpu=0" in found[0] and "gpu_model" in found[0] and "sinfo -o '%P %G'" in found[0]
+    assert "slurm_account" in found[1] and "QOS" in found[2] and "runtime_per_tile" in found[3]
     assert log_hints(str(log)) == found
     assert hints("Job 3 finished") == []

@@ -190,19 +190,35 @@ def test_dip_jobs_run_through_slurm_with_local_results(slurm, tmp_path_factory, 
             assert pixels(work / rel).tobytes() == pixels(run.workdir / rel).tobytes(), rel
 
 
-def test_a_missing_partition_fails_with_slurms_reason_and_the_setting_to_change(slurm, tmp_path_factory, tmp_path):
+def _refused(slurm: dict[str, str], tmp_path_factory, tmp_path, *args: str) -> tuple[str, Path]:
+    """Ask SLURM to fit one tile's chunk with ``args`` on top of the profile; (output, the tile's folder)."""
     run = base_run(tmp_path_factory.getbasetemp())
     work = copy_run(run, tmp_path / "work")
     tile = selected_tiles(work)[0]
     shutil.rmtree(work / "results/dip/chunks")
     shutil.rmtree(work / f"results/dip/{tile}")
     environ = env(SLURM_CONF=slurm["SLURM_CONF"])
-    partition = ("--default-resources", "slurm_partition=nosuchpart", "runtime=10", "mem_mb=1000")
     target = f"results/dip/{tile}/inpainted.tif"
-    result = snakemake(work, target, "--configfile", str(run.config), *CLUSTER_ARGS, *partition, environ=environ,
-                       check=False)  # fmt: skip
-    output = result.stdout + result.stderr
+    result = snakemake(work, target, "--configfile", str(run.config), *args, environ=environ, check=False)
     assert result.returncode != 0
+    return result.stdout + result.stderr, work / f"results/dip/{tile}"
+
+
+def test_a_missing_partition_fails_with_slurms_reason_and_the_setting_to_change(slurm, tmp_path_factory, tmp_path):
+    partition = ("--default-resources", "slurm_partition=nosuchpart", "runtime=10", "mem_mb=1000")
+    output, folder = _refused(slurm, tmp_path_factory, tmp_path, *CLUSTER_ARGS, *partition)
     assert "invalid partition specified: nosuchpart" in output, output[-3000:]
     assert "SLURM has no partition 'nosuchpart'. Set slurm_partition under default-resources" in output
-    assert not (work / f"results/dip/{tile}").exists()
+    assert not folder.exists()
+
+
+def test_a_gpu_request_on_a_cluster_without_gpus_names_the_cpu_only_command_line(slurm, tmp_path_factory, tmp_path):
+    """The profile as shipped asks for gpu=1; this cluster has no GPU gres, so sbatch refuses every DIP job."""
+    with_gpus = tuple(
+        a for a in CLUSTER_ARGS if a not in ("--set-resources", "inpaint_chunk:gpu=0", "train_classifier:gpu=0")
+    )
+    partition = ("--default-resources", f"slurm_partition={PARTITION}", "runtime=10", "mem_mb=1000")
+    output, folder = _refused(slurm, tmp_path_factory, tmp_path, *with_gpus, *partition)
+    assert "Invalid generic resource (gres) specification" in output, output[-3000:]
+    assert "SLURM refused the GPU request (gres)" in output and "--set-resources inpaint_chunk:gpu=0" in output
+    assert not folder.exists()
