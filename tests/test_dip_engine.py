@@ -14,7 +14,7 @@ import rasterio
 import torch
 
 from sardip.dip.checkpoint import CheckpointError
-from sardip.dip.engine import EngineError, fit, plateau_step
+from sardip.dip.engine import EngineError, Speed, fit, plateau_step
 from sardip.dip.presets import get_preset
 from sardip.fill import paste_db
 from sardip.seeds import tile_seed
@@ -75,7 +75,9 @@ def test_batch_independence(split_pixels: int | None) -> None:
     images = _tiles(4)
     hidden = np.stack([_hole(), _hole()[::-1], _hole()[:, ::-1], _hole()])
     seeds = [tile_seed(f"t{i}", 0) for i in range(4)]
-    together = fit(images, hidden, preset, seeds, iterations=25, report_every=25, split_pixels=split_pixels)
+    together = fit(
+        images, hidden, preset, seeds, iterations=25, report_every=25, speed=Speed(split_pixels=split_pixels)
+    )
     alone = fit(images[2:3], hidden[2], preset, seeds[2:3], iterations=25, report_every=25)
     np.testing.assert_allclose(together.output_db[2], alone.output_db[0], atol=2e-4)
     assert not np.allclose(together.output_db[1], together.output_db[2])
@@ -220,3 +222,39 @@ def test_zero_padded_ssim_is_the_releases() -> None:
     ours = MaskedTarget(y, torch.ones_like(y), 1.0, padding="zero").ssim(x)
     torch.testing.assert_close(ours, ssim_map.flatten(1).mean(1), rtol=1e-5, atol=1e-6)
     assert get_preset("authors-release").ssim_padding == "zero" and get_preset("paper", "Water").ssim_padding == "valid"
+
+
+@pytest.mark.parametrize("speed", [Speed(jitter="batched"), Speed(conv="vmap"), Speed(conv="grouped")])
+def test_speed_switches_keep_each_tile_independent_of_its_batch_mates(speed: Speed) -> None:
+    """Every CPU-runnable switch: a tile fitted among others matches it fitted alone (bit for bit where
+    the convolution is per tile, to float rounding for grouped and vmapped ones)."""
+    preset = get_preset("paper", "Urban").replace(**SMALL)
+    images, seeds = _tiles(3), [tile_seed(f"t{i}", 0) for i in range(3)]
+    together = fit(images, _hole(), preset, seeds, iterations=8, report_every=8, speed=speed)
+    alone = fit(images[1:2], _hole(), preset, seeds[1:2], iterations=8, report_every=8, speed=speed)
+    if speed.conv == "auto":
+        np.testing.assert_array_equal(together.output_db[1], alone.output_db[0])
+    else:
+        np.testing.assert_allclose(together.output_db[1], alone.output_db[0], atol=1e-3)
+    default = fit(images[1:2], _hole(), preset, seeds[1:2], iterations=8, report_every=8)
+    assert (speed.jitter == "batched") == (not np.allclose(default.output_db, alone.output_db, atol=1e-3))
+
+
+def test_cuda_only_switches_are_refused_on_the_cpu() -> None:
+    preset = get_preset("paper", "Urban").replace(**SMALL)
+    for speed in (Speed(amp=True), Speed(tf32=True), Speed(channels_last=True), Speed(conv="streams")):
+        with pytest.raises(EngineError, match="need a CUDA device"):
+            fit(_tiles(1), _hole(), preset, [1], iterations=1, speed=speed)
+    with pytest.raises(EngineError, match="compile="):
+        Speed(compile="fastest")
+
+
+def test_batched_jitter_is_a_normal_draw_per_tile_and_iteration() -> None:
+    from sardip.dip.noise import batched_jitter, tile_keys
+
+    z = torch.zeros((3, 2, 64, 64))
+    keys = tile_keys([5, 6, 7], "cpu")
+    a, b = batched_jitter(z, 1.0, keys, torch.tensor(0)), batched_jitter(z, 1.0, keys, torch.tensor(1))
+    assert abs(a.mean().item()) < 0.02 and abs(a.std().item() - 1) < 0.02
+    assert not torch.equal(a, b) and not torch.equal(a[0], a[1])
+    torch.testing.assert_close(batched_jitter(z[1:2], 1.0, keys[1:2], torch.tensor(0))[0], a[1], rtol=0, atol=0)

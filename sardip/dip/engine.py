@@ -22,11 +22,20 @@ no cooldown) evaluated on the device after every Adam step, per tile::
     if bad > patience: lr = max(lr * factor, min_lr) (kept when the change is <= 1e-8); bad = 0
 
 Adam is PyTorch's (betas 0.9, 0.999, eps 1e-8, no weight decay) with a per-tile learning rate.
+
+How fast a fit runs is a separate choice (:class:`Speed`): the convolution strategy of the B networks
+(:data:`sardip.dip.network.CONV_MODES`), bfloat16 autocast of the network (the losses stay fp32), TF32,
+``channels_last`` activations, ``torch.compile`` (its mode ``reduce-overhead`` replays CUDA graphs) and
+the jitter draw (per tile, or one batched draw: :mod:`sardip.dip.noise`). None of them changes what is
+minimised; autocast, TF32 and the convolution strategy change the floating-point rounding, the batched
+jitter draw changes the random stream (statistically alike). The defaults are the CPU-proven ones:
+fp32, the device's convolution strategy, per-tile jitter; ``bench/bench_dip_gpu.py`` measures the others.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,8 +47,8 @@ import torch
 
 from sardip.dip.checkpoint import load_checkpoint, save_checkpoint
 from sardip.dip.losses import MaskedTarget, masked_ssim
-from sardip.dip.network import BatchedUNet
-from sardip.dip.noise import jitter, make_noise
+from sardip.dip.network import CONV_MODES, BatchedUNet
+from sardip.dip.noise import batched_jitter, jitter, make_noise, tile_keys
 from sardip.dip.presets import Preset
 
 #: Scale of the ``ssim_known`` quality column whatever the preset: SEN12MS's [-25, 0] dB onto [-1, 1],
@@ -55,6 +64,47 @@ ProgressCallback = Callable[[int, int, list[dict]], None]
 
 class EngineError(ValueError):
     """Inputs a fit cannot use (shapes, seeds, a tile without any known pixel, an unusable device option)."""
+
+
+#: ``torch.compile`` modes a fit may ask for (``None``: no compilation).
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune-no-cudagraphs")
+#: How the per-iteration input jitter is drawn (:mod:`sardip.dip.noise`).
+JITTER_DRAWS = ("per-tile", "batched")
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How a fit runs (module docstring); ``conv`` of :data:`sardip.dip.network.CONV_MODES` with
+    ``split_pixels`` for ``auto``, ``compile`` of :data:`COMPILE_MODES` or ``None``, ``jitter`` of
+    :data:`JITTER_DRAWS`. ``amp``, ``tf32`` and ``channels_last`` need CUDA; so do ``streams``."""
+
+    conv: str = "auto"
+    split_pixels: int | None = None
+    amp: bool = False
+    tf32: bool = False
+    channels_last: bool = False
+    compile: str | None = None
+    jitter: str = "per-tile"
+
+    def __post_init__(self) -> None:
+        if self.conv not in CONV_MODES:
+            raise EngineError(f"conv={self.conv!r}; choose from {list(CONV_MODES)}")
+        if self.compile is not None and self.compile not in COMPILE_MODES:
+            raise EngineError(f"compile={self.compile!r}; choose from {list(COMPILE_MODES)} or None")
+        if self.jitter not in JITTER_DRAWS:
+            raise EngineError(f"jitter={self.jitter!r}; choose from {list(JITTER_DRAWS)}")
+
+    def check(self, device: torch.device) -> None:
+        """:class:`EngineError` for a switch ``device`` cannot run."""
+        needs_cuda = [k for k in ("amp", "tf32", "channels_last") if getattr(self, k)] + (
+            ["conv=streams"] if self.conv == "streams" else []
+        )
+        if needs_cuda and device.type != "cuda":
+            raise EngineError(f"{', '.join(needs_cuda)} need a CUDA device, not {str(device)!r}")
+
+    def to_dict(self) -> dict:
+        """The switches, for provenance and checkpoints."""
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -118,9 +168,7 @@ class _Fit:
         preset: Preset,
         seeds: Sequence[int],
         device: torch.device,
-        split_pixels: int | None,
-        amp: bool,
-        compile: bool,
+        speed: Speed,
     ) -> None:
         B, C, H, W = images_db.shape
         self.preset, self.device, self.shape = preset, device, (B, C, H, W)
@@ -142,9 +190,9 @@ class _Fit:
         self.metric = MaskedTarget(
             ((x - METRIC_OFFSET_DB) / METRIC_SCALE_DB).to(device), known.to(device), METRIC_DATA_RANGE, 2.0
         )
-        self.net = BatchedUNet(preset, C, B, split_pixels, device=str(device))
-        self.network = torch.compile(self.net) if compile else self.net
-        self.amp = amp
+        self.net = BatchedUNet(preset, C, B, speed.split_pixels, device=str(device), conv=speed.conv)
+        self.network = torch.compile(self.net, mode=speed.compile) if speed.compile else self.net
+        self.speed = speed
         flats, zs, self.generators = [], [], []
         for seed in seeds:
             gen = torch.Generator().manual_seed(int(seed))
@@ -156,6 +204,9 @@ class _Fit:
         with torch.no_grad():
             self.net.flat.copy_(torch.stack(flats).to(device))
         self.z = torch.stack(zs).to(device)
+        if speed.channels_last:
+            self.z = self.z.contiguous(memory_format=torch.channels_last)
+        self.keys = tile_keys(list(seeds), device)
         self.m = torch.zeros_like(self.net.flat)
         self.v = torch.zeros_like(self.net.flat)
         self.lr = torch.full((B,), preset.lr, dtype=torch.float64, device=device)
@@ -165,8 +216,17 @@ class _Fit:
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """The B networks on ``z`` (B, C, Hp, Wp), under bfloat16 autocast when ``amp`` is on."""
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.speed.amp):
             return self.network(z)
+
+    def jittered(self) -> torch.Tensor:
+        """This iteration's input ``Z + jitter N(0, 1)`` (``Z`` itself without jitter)."""
+        sigma = self.preset.jitter
+        if sigma <= 0:
+            return self.z
+        if self.speed.jitter == "batched":
+            return batched_jitter(self.z, sigma, self.keys, torch.tensor(self.step, device=self.device))
+        return jitter(self.z, sigma, self.generators)
 
     def clean_output(self) -> torch.Tensor:
         """``f(Z)`` without jitter, in normalised units, padded (B, C, Hp, Wp)."""
@@ -182,8 +242,7 @@ class _Fit:
     def iterate(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One Adam step for every tile; returns the per-tile loss (B,) and the output (both detached)."""
         p = self.preset
-        inp = jitter(self.z, p.jitter, self.generators) if p.jitter > 0 else self.z
-        out = self.forward(inp).float()
+        out = self.forward(self.jittered()).float()
         loss = self.target.loss(out, p.ssim_weight, p.mse_weight)
         grads = torch.autograd.grad(loss.sum(), self.net.leaves)
         grad = torch.cat([g.reshape(len(g), -1) for g in grads], 1)
@@ -244,10 +303,7 @@ def fit(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 500,
     progress: ProgressCallback | None = None,
-    amp: bool = False,
-    tf32: bool = False,
-    compile: bool = False,
-    split_pixels: int | None = None,
+    speed: Speed | None = None,
 ) -> FitResult:
     """Fit one DIP per tile and return the outputs in dB.
 
@@ -258,8 +314,8 @@ def fit(
     marked unknown, and cropped back. ``iterations`` defaults to the preset's.
     ``checkpoint``: resume from this file when it exists (it must come from the same preset, seeds and
     shape) and save the state there every ``checkpoint_every`` iterations; on the CPU a resumed fit
-    gives bit-identical results. ``amp`` (bfloat16 autocast of the network), ``tf32`` and ``compile``
-    (``torch.compile`` of the network) are CUDA speed switches, off by default; the losses stay fp32.
+    gives bit-identical results. ``speed``: how the fit runs (:class:`Speed`; default fp32, the
+    device's convolution strategy, per-tile jitter).
     """
     images_db = np.asarray(images_db, dtype=np.float32)
     if images_db.ndim != 4:
@@ -279,11 +335,12 @@ def fit(
     if report_every < 1 or iterations < 0:
         raise EngineError("report_every must be >= 1 and iterations >= 0")
     dev = torch.device(device)
-    if (amp or tf32) and dev.type != "cuda":
-        raise EngineError(f"amp and tf32 need a CUDA device, not {device!r}")
+    speed = speed or Speed()
+    speed.check(dev)
 
-    state = _Fit(images_db, np.ascontiguousarray(hidden), preset, seeds, dev, split_pixels, amp, compile)
-    expect = {"config_hash": preset.config_hash(), "seeds": [int(s) for s in seeds], "shape": [B, C, H, W]}
+    state = _Fit(images_db, np.ascontiguousarray(hidden), preset, seeds, dev, speed)
+    expect = {"config_hash": preset.config_hash(), "seeds": [int(s) for s in seeds], "shape": [B, C, H, W],
+              "jitter": speed.jitter}  # fmt: skip
     trajectories: list[list[dict]] = [[] for _ in range(B)]
     snapshots: dict[int, torch.Tensor] = {}
     elapsed = 0.0
@@ -297,7 +354,7 @@ def fit(
     wanted = {int(i) for i in snapshot_iters if 0 <= int(i) <= iterations}
     start = time.perf_counter() - elapsed
 
-    with _tf32(tf32) if dev.type == "cuda" else contextlib.nullcontext():
+    with _tf32(speed.tf32) if dev.type == "cuda" else contextlib.nullcontext():
         while state.step < iterations:
             if state.step in wanted and state.step not in snapshots:
                 snapshots[state.step] = state.clean_output()

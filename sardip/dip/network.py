@@ -12,9 +12,12 @@ or bilinear/nearest interpolation followed by a conv3x3), concatenate the encode
 
 :class:`UNet` is that network written the usual way (one tile, ``nn`` layers). :class:`BatchedUNet`
 holds B such networks as one ``(B, P)`` parameter tensor whose row ``b`` is tile ``b``'s flat parameter
-vector in :class:`UNet`'s ``parameters()`` order, and runs them with grouped convolutions (or one
-convolution per tile where that is faster), so each tile's output and gradient depend only on its
-own row and input.
+vector in :class:`UNet`'s ``parameters()`` order, and runs them so that each tile's output and gradient
+depend only on its own row and input, one of four ways (:data:`CONV_MODES`): ``grouped`` (one grouped
+convolution over all tiles per layer), ``split`` (one convolution per tile), ``streams`` (``split`` with
+each tile's convolutions on its own CUDA stream) or ``vmap`` (:func:`torch.func.vmap` of :class:`UNet`
+over the stacked parameters); ``auto`` takes ``split`` on the CPU (grouped convolutions with few
+channels per group are slower there) and ``grouped`` on CUDA, or splits maps above ``split_pixels``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.func import functional_call, vmap
 from torch.nn import functional
 
 from sardip.dip.presets import Preset
@@ -134,6 +138,10 @@ def _layout(preset: Preset, channels: int) -> dict[str, _Slot]:
     return slots
 
 
+#: How :class:`BatchedUNet` runs its B networks (see the module docstring).
+CONV_MODES = ("auto", "grouped", "split", "streams", "vmap")
+
+
 class BatchedUNet(nn.Module):
     """B independent :class:`UNet` s in one module: ``(B, channels, H, W) -> (B, channels, H, W)``.
 
@@ -149,15 +157,28 @@ class BatchedUNet(nn.Module):
     """
 
     def __init__(
-        self, preset: Preset, channels: int, batch: int, split_pixels: int | None = None, device: str = "cpu"
+        self,
+        preset: Preset,
+        channels: int,
+        batch: int,
+        split_pixels: int | None = None,
+        device: str = "cpu",
+        conv: str = "auto",
     ) -> None:
         super().__init__()
+        if conv not in CONV_MODES:
+            raise ValueError(f"conv={conv!r}; choose from {list(CONV_MODES)}")
+        if conv == "streams" and not str(device).startswith("cuda"):
+            raise ValueError("conv='streams' needs a CUDA device")
         self.preset = preset
         self.channels = channels
         self.batch = batch
         self.slots = _layout(preset, channels)
         self.n_params = sum(s.size for s in self.slots.values())
         self.split_pixels = split_pixels
+        self.conv = conv
+        self._template = UNet(preset, channels).to("meta") if conv == "vmap" else None
+        self._streams = [torch.cuda.Stream(device) for _ in range(batch)] if conv == "streams" else []
         self.flat = torch.zeros(batch, self.n_params, device=device)
         self.leaves = [
             self.flat[:, s.offset : s.offset + s.size].view(batch, *s.shape).requires_grad_()
@@ -191,6 +212,8 @@ class BatchedUNet(nn.Module):
                 p.copy_(self.flat[b, slot.offset : slot.offset + slot.size].view(slot.shape))
 
     def _split(self, x: torch.Tensor) -> bool:
+        if self.conv != "auto":
+            return self.batch > 1 and self.conv in ("split", "streams")
         limit = self.split_pixels
         if limit is None:
             limit = 0 if x.device.type == "cpu" else 1 << 62
@@ -213,7 +236,18 @@ class BatchedUNet(nn.Module):
         B = self.batch
         if self._split(x):
             parts = zip(x.split(1), w.unbind(0), b.unbind(0), strict=True)
-            return torch.cat([op(xi, wi, bi, **kw) for xi, wi, bi in parts], 0)
+            if not self._streams:
+                return torch.cat([op(xi, wi, bi, **kw) for xi, wi, bi in parts], 0)
+            current = torch.cuda.current_stream(x.device)
+            outs = []
+            for stream, (xi, wi, bi) in zip(self._streams, parts, strict=True):
+                stream.wait_stream(current)
+                with torch.cuda.stream(stream):
+                    outs.append(op(xi, wi, bi, **kw))
+            for stream, out in zip(self._streams, outs, strict=True):
+                current.wait_stream(stream)
+                out.record_stream(current)
+            return torch.cat(outs, 0)
         y = op(x.reshape(1, -1, *x.shape[2:]), w.reshape(-1, *w.shape[2:]), b.reshape(-1), groups=B, **kw)
         return y.view(B, -1, *y.shape[2:])
 
@@ -241,7 +275,18 @@ class BatchedUNet(nn.Module):
             index += 1
         return x
 
+    def _vmapped(self, z: torch.Tensor) -> torch.Tensor:
+        """The B networks as :func:`torch.func.vmap` of one :class:`UNet` over the stacked parameters."""
+        params = dict(zip(self.slots, self.leaves, strict=True))
+
+        def one(tile_params: dict[str, torch.Tensor], zi: torch.Tensor) -> torch.Tensor:
+            return functional_call(self._template, tile_params, (zi[None],))[0]
+
+        return vmap(one)(params, z)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.conv == "vmap":
+            return self._vmapped(z)
         skips = [self._block(z, "start", True)]
         for i in range(len(self.preset.widths) - 1):
             skips.append(self._block(functional.max_pool2d(skips[-1], 2), f"downs.{i}", True))
