@@ -90,7 +90,7 @@ def markdown(rows: pd.DataFrame, iterations: int, repeats: int) -> str:
     ]
     for k, row in summary.iterrows():
         lines.append(
-            f"| {k} | {row['jobs']} | {row['median']:.3f} ({row['low']:.3f}-{row['high']:.3f}) | "
+            f"| {k} | {int(row['jobs'])} | {row['median']:.3f} ({row['low']:.3f}-{row['high']:.3f}) | "
             f"{row['median'] / one:.2f}x | {row['seconds_per_tile']:.1f} | {row['job_s'] / row['wall_s']:.0%} |"
         )
     return "\n".join(lines) + "\n"

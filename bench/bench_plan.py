@@ -1,12 +1,15 @@
-"""Time `snakemake -n` over the paper-scale DAG (2800 selected tiles) without any real raster.
+"""Time `snakemake -n` over the paper-scale DAG (2800 selected tiles, K tiles per DIP job) without any
+real raster.
 
 Why: planning runs every input function once per job; at paper scale (180,662 inventoried tiles in
 ~250 scenes, 400 tiles for each of 7 classes) a slow one makes every `snakemake` call slow. The
 script writes, in a temporary working directory, a SEN12MS tree of *empty* .tif files (planning only
-lists them), the per-scene histograms, inventory and selection with mtimes in dependency order, so
-Snakemake treats selection as done and plans the DIP, metrics, filter, classifier and figure jobs.
+lists them), the per-scene histograms, inventory and selection, the chunk plan of ``--tiles-per-job``
+(the workflow's own planner) and the finished chunks' status tables and filter, all with mtimes in
+dependency order, so Snakemake treats the selection, the DIP chunks and the convergence filter as done
+and plans every later job: the per-tile links, metrics and audit, the classifiers and the figures.
 
-    python bench/bench_plan.py [--tiles 180662] [--scenes 250]   # writes bench/results/plan.{json,md}
+    python bench/bench_plan.py [--tiles 180662] [--scenes 250] [--tiles-per-job 32]   # bench/results/plan.{json,md}
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sardip.chunks import plan_chunks, settings_hash
+
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ["Barren", "Croplands", "Forest", "Grassland", "Shrubland", "Urban", "Water"]
 SEASONS = ["ROIs1158_spring", "ROIs1868_summer", "ROIs1970_fall", "ROIs2017_winter"]
 
 
-def build_tree(work: Path, n_tiles: int, n_scenes: int, per_class: int) -> pd.DataFrame:
-    """Empty SEN12MS files, histograms, inventory and selection; returns the selection table."""
+def build_tree(work: Path, n_tiles: int, n_scenes: int, per_class: int, tiles_per_job: int) -> pd.DataFrame:
+    """Empty SEN12MS files, histograms, inventory, selection, chunk plan, finished chunks and filter;
+    returns the selection table."""
     root = work / "sen12ms"
     per_scene = -(-n_tiles // n_scenes)
     rows = []
@@ -65,6 +71,29 @@ def build_tree(work: Path, n_tiles: int, n_scenes: int, per_class: int) -> pd.Da
         else:
             path.touch()
         os.utime(path, (now + offset, now + offset))
+    fit = {k: v for k, v in yaml.safe_load((REPO / "config/config.yaml").read_text())["inpaint"].items()
+           if k in ("preset", "iterations", "seed", "mask", "grow", "snapshots")}  # fmt: skip
+    plan, ledger = plan_chunks(selected, None, settings_hash(fit), tiles_per_job, lambda chunk: True)
+    dip = work / "results/dip"
+    dip.mkdir(parents=True)
+    plan.to_csv(dip / "plan.tsv", sep="\t", index=False)
+    ledger.to_csv(dip / "ledger.tsv", sep="\t", index=False)
+    for chunk, members in plan.groupby("chunk")["tile_id"]:
+        folder = dip / "chunks" / chunk
+        folder.mkdir(parents=True)
+        pd.DataFrame({"tile_id": members, "status": "ok", "reason": ""}).to_csv(folder / "status.tsv", sep="\t")
+        (folder / ".snakemake_timestamp").touch()
+        os.utime(folder / ".snakemake_timestamp", (now + 4, now + 4))
+    kept = selected.rename(columns={"class": "land_cover"})[["tile_id", "land_cover"]]
+    for offset, path in (
+        (3, dip / "plan.tsv"),
+        (5, work / "results/filter/kept.tsv"),
+        (5, work / "results/filter/dropped.tsv"),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            (kept if path.name == "kept.tsv" else kept.iloc[:0]).to_csv(path, sep="\t", index=False)
+        os.utime(path, (now + offset, now + offset))
     return selected
 
 
@@ -73,16 +102,18 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, default=180_662)
     parser.add_argument("--scenes", type=int, default=250)
     parser.add_argument("--per-class", type=int, default=400)
+    parser.add_argument("--tiles-per-job", type=int, default=32)
     parser.add_argument("--out", type=Path, default=REPO / "bench/results")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         start = time.perf_counter()
-        selected = build_tree(work, args.tiles, args.scenes, args.per_class)
+        selected = build_tree(work, args.tiles, args.scenes, args.per_class, args.tiles_per_job)
         build_s = time.perf_counter() - start
         config = work / "bench.yaml"
         config.write_text(yaml.safe_dump({"data": {"root": "sen12ms", "demo": False, "tile_size": 256},
-                                          "selection": {"max_per_class": args.per_class}}))  # fmt: skip
+                                          "selection": {"max_per_class": args.per_class},
+                                          "inpaint": {"tiles_per_job": args.tiles_per_job}}))  # fmt: skip
         cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(work), "-n", "--quiet",
                "rules", "--configfile", str(config)]  # fmt: skip
         start = time.perf_counter()
@@ -90,9 +121,15 @@ def main() -> None:
         plan_s = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"snakemake -n failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    jobs = {}
+    for line in result.stdout.split("Job stats:")[-1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            jobs[parts[0]] = int(parts[1])
     figures = {"inventoried_tiles": args.tiles, "scenes": args.scenes, "selected_tiles": len(selected),
-               "tree_build_s": round(build_s, 1), "dry_run_s": round(plan_s, 1), "cpus": os.cpu_count(),
-               "target_s": 60}  # fmt: skip
+               "tiles_per_job": args.tiles_per_job, "planned_jobs": jobs.get("total", 0),
+               "planned_dip_links": jobs.get("dip_tile", 0), "tree_build_s": round(build_s, 1),
+               "dry_run_s": round(plan_s, 1), "cpus": os.cpu_count(), "target_s": 60}  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "plan.json").write_text(json.dumps(figures, indent=2) + "\n")
     (args.out / "plan.md").write_text(

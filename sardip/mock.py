@@ -11,7 +11,7 @@ so that under Snakemake nothing changes, and run on its own the script gets the 
 of the job it would be: the rule whose ``script:`` is this file, with the wildcards, config files and
 working directory given on the command line::
 
-    python scripts/inpaint_tile.py tile=ROIs1158_spring_1_p30 --directory /path/to/run --configfile my.yaml
+    python scripts/inpaint_chunk.py chunk=Urban-1a2b3c4d --directory /path/to/run --configfile my.yaml
 
 :func:`mock_snakemake` loads the Snakefile, builds that one job (its input functions may read the
 selection table of the finished run, as under Snakemake) and returns the same kind of object the
