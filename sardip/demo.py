@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyogrio.raw
 import rasterio
+import rasterio.enums
+import shapely
+from pyproj import Transformer
 from rasterio.transform import from_origin
 from scipy import ndimage
 
@@ -298,3 +302,65 @@ def _lccs_bands(igbp: np.ndarray) -> list[np.ndarray]:
     land_use = np.select([igbp == 12, igbp == 14, igbp == 13], [25, 36, 9], default=255).astype(np.uint8)
     hydrology = np.select([igbp == 17, igbp == 11], [3, 27], default=255).astype(np.uint8)
     return [land_cover, land_use, hydrology]
+
+
+#: Landscapes of the demo scene's mosaic, in the order its 512 px patches take them.
+SCENE_LANDSCAPES = ("forest", "grassland", "water", "barren", "shrubland", "croplands", "urban")
+SCENE_PATCH = 512
+#: Bright targets of the demo scene: (row, col, height, width) in px, each on a calm background.
+SCENE_TARGETS = ((700, 900, 28, 36), (1300, 2600, 40, 24), (2100, 1500, 32, 32), (2900, 3300, 24, 40),
+                 (3400, 700, 36, 28), (600, 3500, 30, 30))  # fmt: skip
+SCENE_CRS = "EPSG:32633"
+
+
+def scene_image(size: int = 4096, seed: int = 0, looks: int = 4, corr_sigma: float = 0.8) -> np.ndarray:
+    """The demo scene (2, size, size) in dB: a mosaic of 512 px demo landscapes with speckle, bright
+    targets at :data:`SCENE_TARGETS` (15 dB above their surroundings) and a NaN border wedge on the left,
+    as a GRD footprint leaves."""
+    rng = np.random.default_rng(name_hash("demo-scene", seed))
+    image = np.empty((2, size, size), np.float32)
+    k = 0
+    for r in range(0, size, SCENE_PATCH):
+        for c in range(0, size, SCENE_PATCH):
+            _, db = LANDSCAPES[SCENE_LANDSCAPES[k % len(SCENE_LANDSCAPES)]](rng, SCENE_PATCH)
+            speckle = correlated_speckle(rng, db.shape, looks, corr_sigma)
+            patch = (db + 10 * np.log10(speckle))[:, : size - r, : size - c]
+            image[:, r : r + SCENE_PATCH, c : c + SCENE_PATCH] = patch
+            k += 1
+    for r, c, h, w in SCENE_TARGETS:
+        if r + h <= size and c + w <= size:
+            image[:, r : r + h, c : c + w] += 15.0
+    rows = np.arange(size)[:, None]
+    image[:, np.arange(size)[None, :] < 24 + rows // 64] = np.nan
+    return image
+
+
+def write_demo_scene(out: str | Path, size: int = 4096, seed: int = 0) -> tuple[Path, Path]:
+    """Write the demo scene (``scene.tif``: float32 dB, VV and VH, tiled, DEFLATE, with overviews, NaN
+    nodata) and a GeoPackage of one polygon around each of its bright targets, in WGS84 lon/lat
+    (``targets.gpkg``); return both paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    image = scene_image(size, seed)
+    transform = from_origin(500_000.0, 5_200_000.0, 10.0, 10.0)
+    profile = {"driver": "GTiff", "width": size, "height": size, "count": 2, "dtype": "float32", "nodata": np.nan,
+               "crs": SCENE_CRS, "transform": transform, "tiled": True, "blockxsize": 512, "blockysize": 512,
+               "compress": "deflate"}  # fmt: skip
+    scene = out / "scene.tif"
+    with rasterio.open(scene, "w", **profile) as dst:
+        dst.write(image)
+        dst.descriptions = S1_BANDS
+        dst.build_overviews([2, 4, 8], rasterio.enums.Resampling.average)
+    to_wgs84 = Transformer.from_crs(SCENE_CRS, "EPSG:4326", always_xy=True)
+    polygons = []
+    for r, c, h, w in SCENE_TARGETS:
+        if r + h <= size and c + w <= size:
+            ring = ((0, 0), (w + 8, 0), (w + 8, h + 8), (0, h + 8))
+            corners = [transform * (c - 4 + dx, r - 4 + dy) for dx, dy in ring]
+            polygons.append(shapely.Polygon([to_wgs84.transform(x, y) for x, y in corners]))
+    targets = out / "targets.gpkg"
+    targets.unlink(missing_ok=True)
+    names = np.array([f"target {i + 1}" for i in range(len(polygons))], dtype=object)
+    pyogrio.raw.write(targets, geometry=shapely.to_wkb(polygons), field_data=[names], fields=["name"],
+                      geometry_type="Polygon", crs="EPSG:4326", layer="targets", driver="GPKG")  # fmt: skip
+    return scene, targets

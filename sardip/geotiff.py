@@ -32,7 +32,11 @@ from sardip.sen12ms import FILE_RE, S1_BANDS
 
 log = logging.getLogger(__name__)
 
-UNITS = ("db", "linear")
+#: Value scales: dB, linear power (sigma0, gamma0), amplitude (square root of power: GRD digital numbers
+#: or calibrated amplitude). ``10 log10 P = 20 log10 A``.
+UNITS = ("db", "linear", "amplitude")
+#: dB per decade of each linear scale.
+_DB_PER_DECADE = {"linear": 10.0, "amplitude": 20.0}
 #: Polarisation token in a file name (``..._VV.tif``, ``..._vh_30m.tif``), used when a band has no description.
 POL_RE = re.compile(r"(?:^|[_.-])(VV|VH|HH|HV)(?=$|[_.-])", re.IGNORECASE)
 #: Metadata tag that :func:`write_mask` sets, stating the value convention of a mask file.
@@ -143,17 +147,22 @@ class Raster:
 
     @property
     def band_names(self) -> tuple[str, ...]:
-        """A name for every band, for tables, tags and figures: the ``descriptions`` when every band has
-        one; otherwise a 2-band raster is taken in SEN12MS ``s1`` order (VV, VH), and any other gets
-        ``band1``, ``band2``, ..."""
-        if all(self.descriptions):
-            return tuple(str(d) for d in self.descriptions)
-        if self.count == len(S1_BANDS):
-            return S1_BANDS
-        return tuple(f"band{i + 1}" for i in range(self.count))
+        """A name for every band (:func:`band_names`)."""
+        return band_names(self.descriptions)
 
 
-def _descriptions(path: Path, descriptions: tuple[str | None, ...]) -> tuple[str | None, ...]:
+def band_names(descriptions: Sequence[str | None]) -> tuple[str, ...]:
+    """A name for every band, for tables, tags and figures: the ``descriptions`` when every band has
+    one; otherwise two bands are taken in SEN12MS ``s1`` order (VV, VH), and any other count gets
+    ``band1``, ``band2``, ..."""
+    if all(descriptions):
+        return tuple(str(d) for d in descriptions)
+    if len(descriptions) == len(S1_BANDS):
+        return S1_BANDS
+    return tuple(f"band{i + 1}" for i in range(len(descriptions)))
+
+
+def descriptions_from_names(path: Path, descriptions: tuple[str | None, ...]) -> tuple[str | None, ...]:
     """Band descriptions from the file, else from its name: a polarisation token, or SEN12MS ``s1`` (VV, VH)."""
     if any(descriptions):
         return tuple(d or None for d in descriptions)
@@ -173,7 +182,7 @@ def _read_one(path: Path) -> tuple[np.ndarray, dict, tuple[str | None, ...]]:
         except RasterioIOError as err:
             raise RasterError(f"{path}: pixels cannot be decoded, file corrupt or truncated ({err})") from None
         profile = src.profile.copy()
-        names = _descriptions(path, tuple(src.descriptions))
+        names = descriptions_from_names(path, tuple(src.descriptions))
     data = raw.astype(np.float32)
     nodata = profile.get("nodata")
     if nodata is not None and not math.isnan(nodata):
@@ -181,18 +190,43 @@ def _read_one(path: Path) -> tuple[np.ndarray, dict, tuple[str | None, ...]]:
     return data, profile, names
 
 
-def detect_units(data: np.ndarray) -> str:
-    """``"linear"`` or ``"db"`` for SAR backscatter values, by a simple rule.
+class UnitsError(RasterError):
+    """Values whose scale cannot be told without being told: the message asks for ``units``."""
 
-    Linear power (sigma0, gamma0) is never negative and, over natural scenes, mostly well below 1
-    (-10 dB = 0.1); the same quantity in dB is mostly negative. So: linear when every finite value
-    is >= 0 and the median is < 1, otherwise dB. Rasters this misreads (uncalibrated digital numbers,
-    amplitude scaled to integers, a scene of only bright targets) need ``units`` given explicitly.
+
+def detect_units(values: np.ndarray, dtype: str | np.dtype | None = None) -> tuple[str, str]:
+    """The value scale of SAR backscatter ``values`` (nodata already left out) and why, or
+    :class:`UnitsError` when the values do not say it.
+
+    Integers (uint16 Sentinel-1 GRD measurements) are amplitude digital numbers. Among floats (exact
+    zeros, the border of many products, left out): dB when at least half of the values are negative
+    (a bright town above 0 dB cannot outweigh its surroundings); linear power (sigma0, gamma0) when none
+    is negative and the median is at most 1 (0 dB); anything else, mostly positive with a few negative
+    pixels or positive with a median above 1 (amplitude or power digital numbers?), is ambiguous.
+    Calibrated amplitude cannot be told from power by its values: the reason says so, for ``units``.
     """
-    finite = data[np.isfinite(data)]
-    if finite.size and finite.min() >= 0 and float(np.median(finite)) < 1:
-        return "linear"
-    return "db"
+    kind = np.dtype(dtype if dtype is not None else np.asarray(values).dtype).kind
+    if kind in "iu":
+        return "amplitude", f"integer pixels ({np.dtype(dtype or values.dtype)}): taken as amplitude digital numbers"
+    finite = values[np.isfinite(values) & (values != 0)]
+    if not finite.size:
+        raise UnitsError(
+            "no valid value (every pixel looked at is nodata or 0) to tell the units from; give them "
+            "(--units db, linear or amplitude)"
+        )
+    negative = float(np.mean(finite < 0))
+    median = float(np.median(finite))
+    if negative >= 0.5:
+        return "db", f"{negative:.0%} of the values are negative: taken as dB"
+    if negative == 0 and median <= 1:
+        return "linear", (
+            f"no negative value, median {median:.3g}: taken as linear power (sigma0/gamma0); give --units amplitude "
+            "if these are amplitudes"
+        )
+    raise UnitsError(
+        f"values are ambiguous ({negative:.1%} negative, median {median:.3g}): neither dB nor calibrated power; "
+        "give their units (--units db, linear or amplitude)"
+    )
 
 
 def read_raster(paths: str | Path | Sequence[str | Path], units: str = "auto") -> Raster:
@@ -238,9 +272,13 @@ def read_raster(paths: str | Path | Sequence[str | Path], units: str = "auto") -
         raise RasterError(f"{', '.join(map(str, files))}: no finite pixel (all nodata or NaN)")
     dtype = str(np.result_type(*dtypes))
     profile = {**first_profile, "count": stack.shape[0], "dtype": dtype}
-    used = detect_units(stack) if units == "auto" else units
+    used = units
     if units == "auto":
-        log.debug("%s: values detected as %s", files[0], used)
+        try:
+            used, reason = detect_units(stack, dtype)
+        except UnitsError as err:
+            raise UnitsError(f"{files[0]}: {err}") from None
+        log.info("%s: %s", files[0], reason)
     return Raster(
         data=stack,
         grid=grid,
@@ -261,14 +299,15 @@ def _same_nodata(a: float | None, b: float | None) -> bool:
 
 def _check_units(units: str) -> None:
     if units not in UNITS:
-        raise ValueError(f"units={units!r}: expected 'db' or 'linear'")
+        raise ValueError(f"units={units!r}: expected one of {', '.join(UNITS)}")
 
 
 def to_db(data: np.ndarray, units: str) -> np.ndarray:
-    """Values in dB: ``10 log10(x)`` for linear power, unchanged (copied) for dB.
+    """Values in dB: ``10 log10(x)`` for linear power, ``20 log10(x)`` for amplitude, unchanged (copied)
+    for dB.
 
     Linear values <= 0 have no dB value (0 would give -inf, which poisons every later mean); they
-    become NaN, like nodata. Float32 input stays float32.
+    become NaN, like nodata. Float32 input stays float32; integers become float32.
     """
     _check_units(units)
     data = np.asarray(data)
@@ -277,22 +316,25 @@ def to_db(data: np.ndarray, units: str) -> np.ndarray:
         return data.astype(out_dtype, copy=True)
     out = np.full(data.shape, np.nan, dtype=out_dtype)
     np.log10(data, out=out, where=data > 0)
-    out *= 10
+    out *= _DB_PER_DECADE[units]
     return out
 
 
 def from_db(data_db: np.ndarray, units: str) -> np.ndarray:
-    """Inverse of :func:`to_db`: ``10 ** (x / 10)`` for linear power, unchanged (copied) for dB."""
+    """Inverse of :func:`to_db`: ``10 ** (x / 10)`` for linear power, ``10 ** (x / 20)`` for amplitude,
+    unchanged (copied) for dB."""
     _check_units(units)
     data_db = np.asarray(data_db)
     out_dtype = np.result_type(data_db.dtype, np.float32)
     if units == "db":
         return data_db.astype(out_dtype, copy=True)
-    return np.power(out_dtype.type(10), data_db / out_dtype.type(10)).astype(out_dtype, copy=False)
+    scale = out_dtype.type(_DB_PER_DECADE[units])
+    return np.power(out_dtype.type(10), data_db / scale).astype(out_dtype, copy=False)
 
 
-def _to_disk(path: Path, data: np.ndarray, dtype: str, nodata: float | None) -> np.ndarray:
-    """``data`` cast to the on-disk ``dtype``, NaN as ``nodata``; integers rounded and clipped to range."""
+def to_stored(data: np.ndarray, dtype: str, nodata: float | None, path: str | Path = "output") -> np.ndarray:
+    """``data`` cast to the on-disk ``dtype``, NaN as ``nodata``; integers rounded (half to even) and
+    clipped to their range (logged, naming ``path``)."""
     target = np.dtype(dtype)
     nan = np.isnan(data) if np.issubdtype(data.dtype, np.floating) else np.zeros(data.shape, bool)
     if np.issubdtype(target, np.floating):
@@ -367,7 +409,7 @@ def write_raster(
         "nodata": nodata,
         "compress": like.profile.get("compress", "deflate"),
     }
-    disk = _to_disk(path, data, dtype, nodata)
+    disk = to_stored(data, dtype, nodata, path)
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a template without CRS was accepted as such
         with rasterio.open(tmp, "w", **profile) as dst:

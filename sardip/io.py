@@ -11,6 +11,7 @@ so the next writer of the same target removes the temporaries whose process is g
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import signal
@@ -55,12 +56,9 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
-
-    The temporary file sits in the same folder, so the final ``os.replace`` is atomic on POSIX, and
-    keeps the suffix so libraries that pick a format from it (GDAL, pandas) still do.
-    """
+def scratch_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (named as :func:`atomic_path` names its temporaries, so a
+    later writer cleans it up after a SIGKILL) and remove it when the block ends, whatever happens."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
@@ -69,14 +67,26 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    The temporary file sits in the same folder, so the final ``os.replace`` is atomic on POSIX, and
+    keeps the suffix so libraries that pick a format from it (GDAL, pandas) still do.
+    """
+    path = Path(path)
+    with scratch_path(path) as tmp_path:
+        yield tmp_path
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
 
 
 def exit_on_sigterm() -> None:
@@ -89,6 +99,15 @@ def exit_on_sigterm() -> None:
 
     with contextlib.suppress(ValueError):  # not the main thread: leave the default
         signal.signal(signal.SIGTERM, handler)
+
+
+def sha256_file(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for piece in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:

@@ -64,12 +64,13 @@ def _shape(shape: tuple[int, ...]) -> tuple[int, int]:
     return height, width
 
 
-def box_mask(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
-    """Hide rows ``rows[0]..rows[1]-1`` and columns ``cols[0]..cols[1]-1`` (0-based, half-open).
+Bounds = tuple[tuple[int, int], tuple[int, int]]
 
-    ``shape`` is ``(H, W)`` or ``(C, H, W)``. A box overhanging the edge is cut at the edge, with a
-    warning that says so; one that is empty, negative or entirely outside is refused.
-    """
+
+def checked_box(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int]) -> Bounds:
+    """Rows and columns of a box within a raster of ``shape`` (``(H, W)`` or ``(C, H, W)``): a box
+    overhanging the edge is cut at the edge, with a warning that says so; one that is empty, negative or
+    entirely outside is refused."""
     height, width = _shape(shape)
     (r0, r1), (c0, c1) = rows, cols
     if min(r0, c0) < 0 or r0 >= r1 or c0 >= c1:
@@ -81,12 +82,19 @@ def box_mask(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int
             "box rows %d:%d, cols %d:%d runs over the edge of the %dx%d px raster: cut to rows %d:%d, cols %d:%d",
             r0, r1, c0, c1, height, width, r0, min(r1, height), c0, min(c1, width),
         )  # fmt: skip
-    hidden = np.zeros((height, width), dtype=bool)
+    return (r0, min(r1, height)), (c0, min(c1, width))
+
+
+def box_mask(shape: tuple[int, ...], rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """Hide rows ``rows[0]..rows[1]-1`` and columns ``cols[0]..cols[1]-1`` (0-based, half-open), as
+    :func:`checked_box` places them."""
+    (r0, r1), (c0, c1) = checked_box(shape, rows, cols)
+    hidden = np.zeros(_shape(shape), dtype=bool)
     hidden[r0:r1, c0:c1] = True
     return hidden
 
 
-def random_box(shape: tuple[int, ...], size: int, seed: int) -> np.ndarray:
+def random_bounds(shape: tuple[int, ...], size: int, seed: int) -> Bounds:
     """A ``size`` x ``size`` px square at a place drawn from ``seed``, always fully inside the raster."""
     height, width = _shape(shape)
     if not 0 < size <= min(height, width):
@@ -94,10 +102,15 @@ def random_box(shape: tuple[int, ...], size: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     r0 = int(rng.integers(0, height - size + 1))
     c0 = int(rng.integers(0, width - size + 1))
-    return box_mask((height, width), (r0, r0 + size), (c0, c0 + size))
+    return (r0, r0 + size), (c0, c0 + size)
 
 
-def release_box(shape: tuple[int, ...]) -> np.ndarray:
+def random_box(shape: tuple[int, ...], size: int, seed: int) -> np.ndarray:
+    """:func:`random_bounds` as a hidden area."""
+    return box_mask(shape, *random_bounds(shape, size, seed))
+
+
+def release_bounds(shape: tuple[int, ...]) -> Bounds:
     """The box of the authors' release: rows 92-155, cols 179-242 (inclusive, 0-based) of a 256 px tile.
 
     Other sizes get the box scaled to the same relative place and size, rows by H/256 and columns by
@@ -111,7 +124,30 @@ def release_box(shape: tuple[int, ...]) -> np.ndarray:
         start = min(start, n - size)
         return start, start + size
 
-    return box_mask((height, width), scaled(RELEASE_ROWS, height), scaled(RELEASE_COLS, width))
+    return scaled(RELEASE_ROWS, height), scaled(RELEASE_COLS, width)
+
+
+def release_box(shape: tuple[int, ...]) -> np.ndarray:
+    """:func:`release_bounds` as a hidden area."""
+    return box_mask(shape, *release_bounds(shape))
+
+
+def box_bounds(spec: str, shape: tuple[int, ...], seed: int = 0) -> Bounds | None:
+    """The rows and columns a box-like spec hides (``box:``, ``random:SIZE`` with ``seed``, ``release``)
+    in a raster of ``shape``; ``None`` for a mask file."""
+    spec = spec.strip()
+    kind = spec.split(":", 1)[0]
+    if kind == "box":
+        return checked_box(shape, *_parse_box(spec))
+    if kind == "random":
+        try:
+            size = int(spec.split(":", 1)[1])
+        except (IndexError, ValueError):
+            raise MaskError(f"mask spec {spec!r}: expected random:SIZE with SIZE in px") from None
+        return random_bounds(shape, size, seed)
+    if spec == "release":
+        return release_bounds(shape)
+    return None
 
 
 def mask_from_raster(path: str | Path, grid: Grid, invert: bool = False) -> np.ndarray:
@@ -134,6 +170,12 @@ def mask_from_raster(path: str | Path, grid: Grid, invert: bool = False) -> np.n
             values = src.read(1)
     except RasterioIOError as err:
         raise MaskError(f"mask {path}: pixels cannot be decoded ({err})") from None
+    return raster_hidden(values, invert)
+
+
+def raster_hidden(values: np.ndarray, invert: bool = False) -> np.ndarray:
+    """The hidden pixels of raster mask values: 0 = hide (the paper's M), or with ``invert`` nonzero =
+    hide (NaN never hides)."""
     if invert:
         return (values != 0) & ~np.isnan(values) if values.dtype.kind == "f" else values != 0
     return values == 0
@@ -147,6 +189,28 @@ def _vector_crs(path: Path, crs: str | None) -> CRS:
     raise MaskError(f"mask {path} has no CRS (for a Shapefile, add its .prj)")
 
 
+def read_geometries(path: str | Path) -> list[tuple[str, CRS, np.ndarray, np.ndarray]]:
+    """Every geometry layer of a vector file: (layer, CRS, feature ids, shapely geometries), empty and
+    missing geometries left out; GeoJSON without a CRS is WGS84 lon/lat (RFC 7946)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MaskError(f"mask {path} does not exist")
+    try:
+        layers = [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type is not None]
+        reads = [(layer, pyogrio.raw.read(path, layer=layer, read_geometry=True, return_fids=True)) for layer in layers]
+    except DataSourceError as err:
+        raise MaskError(f"mask {path}: not a readable vector file ({err})") from None
+    out = []
+    for layer, (meta, fids, wkb, _fields) in reads:
+        geoms = shapely.from_wkb(wkb)
+        keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+        if keep.any():
+            out.append((layer, _vector_crs(path, meta.get("crs")), np.asarray(fids)[keep], geoms[keep]))
+    if not out:
+        raise MaskError(f"mask {path} holds no geometry")
+    return out
+
+
 def mask_from_vector(path: str | Path, grid: Grid, grow: int = 0) -> np.ndarray:
     """Hidden area from the geometries of a GeoJSON, GeoPackage or Shapefile (every layer).
 
@@ -156,23 +220,13 @@ def mask_from_vector(path: str | Path, grid: Grid, grow: int = 0) -> np.ndarray:
     the area by that many pixels (see :func:`grow_mask`). Geometries entirely off the raster are refused.
     """
     path = Path(path)
-    if not path.is_file():
-        raise MaskError(f"mask {path} does not exist")
     if grid.crs is None:
         raise MaskError(f"mask {path}: the raster has no CRS to place vector geometries on")
-    try:
-        layers = [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type is not None]
-        reads = [pyogrio.raw.read(path, layer=layer, read_geometry=True) for layer in layers]
-    except DataSourceError as err:
-        raise MaskError(f"mask {path}: not a readable vector file ({err})") from None
-    shapes = []
-    for meta, _fids, wkb, _fields in reads:
-        src_crs = _vector_crs(path, meta.get("crs"))
-        for geom in shapely.from_wkb([g for g in wkb if g is not None]):
-            if not geom.is_empty:
-                shapes.append(transform_geom(src_crs, grid.crs, mapping(geom)))
-    if not shapes:
-        raise MaskError(f"mask {path} holds no geometry")
+    shapes = [
+        transform_geom(src_crs, grid.crs, mapping(geom))
+        for _layer, src_crs, _fids, geoms in read_geometries(path)
+        for geom in geoms
+    ]
     left, bottom, right, top = grid.bounds
     box = shapely.box(left, bottom, right, top)
     if not any(shape(s).intersects(box) for s in shapes):
@@ -207,21 +261,12 @@ def make_mask(spec: str, grid: Grid, *, invert: bool = False, grow: int = 0, see
     ``invert`` applies to raster files only; ``seed`` to ``random:`` only; ``grow`` (px) to every kind.
     """
     spec = spec.strip()
-    kind = spec.split(":", 1)[0]
     suffix = Path(spec).suffix.lower()
     if invert and suffix not in RASTER_SUFFIXES:
         raise MaskError(f"mask spec {spec!r}: invert applies only to raster mask files")
-    if kind == "box":
-        rows, cols = _parse_box(spec)
-        hidden = grow_mask(box_mask(grid.shape, rows, cols), grow)
-    elif kind == "random":
-        try:
-            size = int(spec.split(":", 1)[1])
-        except (IndexError, ValueError):
-            raise MaskError(f"mask spec {spec!r}: expected random:SIZE with SIZE in px") from None
-        hidden = grow_mask(random_box(grid.shape, size, seed), grow)
-    elif spec == "release":
-        hidden = grow_mask(release_box(grid.shape), grow)
+    bounds = box_bounds(spec, grid.shape, seed)
+    if bounds is not None:
+        hidden = grow_mask(box_mask(grid.shape, *bounds), grow)
     elif suffix in RASTER_SUFFIXES:
         hidden = grow_mask(mask_from_raster(spec, grid, invert=invert), grow)
     elif suffix in VECTOR_SUFFIXES:

@@ -16,6 +16,7 @@ from sardip.geotiff import (
     Grid,
     Raster,
     RasterError,
+    UnitsError,
     detect_units,
     from_db,
     read_grid,
@@ -101,8 +102,8 @@ def test_refuses_all_nan_and_bad_units(tmp_path: Path) -> None:
     path = small_raster(tmp_path, np.full((1, 5, 7), np.nan), nodata=None)
     with pytest.raises(RasterError, match=r"small\.tif.*no finite pixel"):
         read_raster(path)
-    with pytest.raises(RasterError, match="units='amplitude'"):
-        read_raster(S1, units="amplitude")
+    with pytest.raises(RasterError, match="units='power'"):
+        read_raster(S1, units="power")
 
 
 def test_nodata_becomes_nan_and_is_written_back(tmp_path: Path) -> None:
@@ -129,10 +130,25 @@ def test_nan_nodata_preserved_through_a_write(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.data, data)
 
 
-def test_detect_units_rule() -> None:
-    assert detect_units(np.array([0.02, 0.5, 3.0, np.nan])) == "linear"
-    assert detect_units(np.array([-12.0, -3.0, 1.5])) == "db"
-    assert detect_units(np.array([2.0, 5.0, 0.1])) == "db"
+def test_detect_units_rule_states_its_reason_or_asks() -> None:
+    units, reason = detect_units(np.array([0.02, 0.5, 3.0, np.nan, 0.0]))
+    assert units == "linear" and "no negative value, median 0.5" in reason and "--units amplitude" in reason
+    assert detect_units(np.array([-12.0, -3.0, 1.5]))[0] == "db"
+    assert detect_units(np.array([310, 0, 52], np.uint16)) == (
+        "amplitude",
+        "integer pixels (uint16): taken as amplitude digital numbers",
+    )
+    for ambiguous in (np.array([2.0, 5.0, 0.1]), np.array([0.1, 0.2, 0.3, -0.1])):  # DN? a few negatives?
+        with pytest.raises(UnitsError, match="give their units"):
+            detect_units(ambiguous)
+    with pytest.raises(UnitsError, match="nodata or 0"):
+        detect_units(np.array([np.nan, 0.0]))
+
+
+def test_amplitude_is_20_log10() -> None:
+    amplitude = np.array([1.0, 10.0, 0.1], np.float32)
+    np.testing.assert_allclose(to_db(amplitude, "amplitude"), [0.0, 20.0, -20.0], atol=1e-5)
+    np.testing.assert_allclose(from_db(to_db(amplitude, "amplitude"), "amplitude"), amplitude, rtol=1e-6)
 
 
 def test_db_round_trip() -> None:

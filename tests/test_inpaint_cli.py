@@ -32,7 +32,7 @@ def test_opera_linear_pair_through_cli(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "anon.tif"
     argv = [*_opera(), "--mask", "box:30,62,40,72", "-o", str(out), "--preset", "paper", "--land-cover", "Urban"]
     argv += ["--iterations", "12", "--report-every", "4", "--raw-out", "--mask-out", "--trajectory"]
-    argv += ["--snapshots", "0,8", "--checkpoint", "--checkpoint-every", "4"]
+    argv += ["--snapshots", "0,8", "--checkpoint", "--checkpoint-every", "4", "--whole-raster"]
     assert main(["inpaint", *argv]) == 0
     assert "hidden fraction: 0.1024" in capsys.readouterr().out
     with rasterio.open(_opera()[0]) as vv, rasterio.open(_opera()[1]) as vh, rasterio.open(out) as dst:
@@ -101,7 +101,10 @@ def _all_nan(path: Path) -> str:
         ("zero_iterations", "at least 1 iteration"),
     ],
 )
-def test_bad_input_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixture, case: str, message: str) -> None:
+@pytest.mark.parametrize("path", [["--whole-raster", "--trajectory"], []], ids=["whole-raster", "windows"])
+def test_bad_input_leaves_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture, case: str, message: str, path: list[str]
+) -> None:
     text = tmp_path / "not_raster.txt"
     text.write_text("hello")
     inputs = {
@@ -115,12 +118,31 @@ def test_bad_input_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     out = tmp_path / "out.tif"
     iterations = "0" if case == "zero_iterations" else "2"
-    code = main(
-        ["inpaint", *inputs, "--mask", mask, "-o", str(out), *preset, "--iterations", iterations, "--trajectory"]
-    )
+    code = main(["inpaint", *inputs, "--mask", mask, "-o", str(out), *preset, "--iterations", iterations, *path])
     err = capsys.readouterr().err
     assert code == 2 and "error" in err and message in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in {"not_raster.txt", "nan.tif"}) == []
+
+
+def test_research_outputs_need_the_whole_raster_path(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    argv = [str(REAL_S1), "--mask", "release", "-o", str(tmp_path / "o.tif"), "--trajectory", "--raw-out"]
+    assert main(["inpaint", *argv]) == 2
+    assert (
+        "--raw-out, --trajectory: research outputs of a whole-raster fit; add --whole-raster" in capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_command_needs_no_land_cover(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A new user's first command: windows only, credible's class-free activation, no provenance in the file."""
+    out = tmp_path / "anon.tif"
+    assert main(["inpaint", str(REAL_S1), "--mask", "box:100,140,100,140", "-o", str(out), "--iterations", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "units: db; 1 windows, 1,600 px hidden" in printed and "provenance in" in printed
+    with rasterio.open(out) as dst:
+        assert set(dst.tags()) <= {"AREA_OR_POINT"}
+    sidecar = json.loads(out.with_name("anon.provenance.json").read_text())
+    assert sidecar["preset"] == "credible" and sidecar["preset_params"]["land_cover"] is None
 
 
 def _without_crs(path: Path, driver: str) -> str:

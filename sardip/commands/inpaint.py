@@ -1,6 +1,13 @@
-"""``sardip inpaint INPUT [INPUT ...] --mask MASK -o OUT.tif``: anonymise one raster by DIP inpainting
-(by default the ``credible`` preset: the paper's network and speckle-consistent filling; ``--preset
-paper`` for the paper's setting) or by a classic fill (``--method``)."""
+"""``sardip inpaint INPUT [INPUT ...] --mask MASK -o OUT.tif``: anonymise a SAR raster, a tile or a whole
+scene, by DIP inpainting (by default the ``credible`` preset: the paper's network and
+speckle-consistent filling; ``--preset paper`` for the paper's setting) or by a classic fill
+(``--method``).
+
+Only windows around the hidden areas are read, fitted and written (sardip.scene); every other pixel
+is copied as it is, and the original is never touched. The published file carries no trace of the
+edit; the provenance goes to OUT's .provenance.json beside it. ``--whole-raster`` fits the whole
+raster instead, as the paper does with its tiles, and can write the research outputs (raw network
+output, snapshots, trajectory, checkpoint) with provenance tags."""
 
 from __future__ import annotations
 
@@ -9,8 +16,11 @@ from pathlib import Path
 
 from sardip.dip.presets import PRESETS
 from sardip.fill import METHODS
+from sardip.geotiff import UNITS
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.masks import SPEC_HELP, MaskSpec
+from sardip.scene.anonymise import MARGIN, SceneSettings, anonymise_scene
+from sardip.scene.output import check_output
 
 #: Preset of ``sardip inpaint`` when none is given: ``credible`` meets the audit targets on every demo
 #: class and on the real SEN12MS tile, where ``paper`` does not (bench/results/credible.md). The
@@ -40,17 +50,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="speckle-consistent filling of the hole (default: the preset's for dip, off for classic fills)",
     )
-    parser.add_argument("--land-cover", help="land-cover class (picks the paper preset's activation)")
+    parser.add_argument(
+        "--land-cover",
+        help="land-cover class: picks the paper's activation (credible without one: its class-free default)",
+    )
     parser.add_argument("--iterations", type=int, help="DIP iterations, at least 1 (default: the preset's)")
     parser.add_argument("--seed", type=int, default=0, help="base seed; the tile's seed also depends on its id")
-    parser.add_argument("--tile-id", help="tile id for the seed (default: first input's file stem)")
+    parser.add_argument("--tile-id", help="--whole-raster: tile id for the seed (default: first input's file stem)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
-    parser.add_argument("--units", default="auto", choices=("auto", "db", "linear"), help="input value scale")
+    parser.add_argument(
+        "--units",
+        default="auto",
+        choices=("auto", *UNITS),
+        help="input value scale: db, linear (power: sigma0, gamma0) or amplitude (e.g. GRD numbers); auto tells it "
+        "from the values and says so, or asks",
+    )
     parser.add_argument("--invert-mask", action="store_true", help="raster mask: nonzero = hide")
     parser.add_argument("--grow", type=int, default=0, help="widen the hidden area by N px")
     parser.add_argument(
         "--allow-no-crs", action="store_true", help="accept a raster without georeference (a PNG, a bare TIFF)"
     )
+    scene = parser.add_argument_group("whole scenes (the default)")
+    scene.add_argument(
+        "--margin", type=int, default=MARGIN, help=f"context around each hidden area (px, default {MARGIN})"
+    )
+    scene.add_argument("--batch", type=int, default=8, help="windows fitted together per engine call")
+    scene.add_argument("--cog", action="store_true", help="write a Cloud-Optimised GeoTIFF (GDAL's COG driver)")
+    scene.add_argument("--overwrite", action="store_true", help="replace an existing output (never an input)")
+    scene.add_argument("--provenance-tags", action="store_true", help="also write the provenance into the file's tags")
+    tile = parser.add_argument_group("--whole-raster: the research path")
+    tile.add_argument("--whole-raster", action="store_true", help="fit the whole raster (tiles), with provenance tags")
     parser.add_argument("--raw-out", nargs="?", const=True, help="also write the raw network output")
     parser.add_argument("--mask-out", nargs="?", const=True, help="also write the mask (1 = known, 0 = hidden)")
     parser.add_argument("--snapshots", type=_iterations_list, default=[], help="e.g. 0,500,1500,3000")
@@ -69,8 +98,34 @@ def _beside(out: Path, value: str | bool | None, suffix: str) -> Path | None:
     return out.with_name(out.stem + suffix) if value is True else Path(value)
 
 
+#: Options that only the whole-raster path writes.
+WHOLE_RASTER_ONLY = ("raw_out", "mask_out", "snapshots", "trajectory", "checkpoint", "tile_id")
+
+
 def run(args: argparse.Namespace) -> int:
+    given = [name for name in WHOLE_RASTER_ONLY if getattr(args, name)]
+    if given and not args.whole_raster:
+        names = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"{names}: research outputs of a whole-raster fit; add --whole-raster")
+    if args.whole_raster:
+        return run_whole_raster(args)
+    method = args.method + ("+speckle" if args.speckle and args.method != "dip" else "")
+    settings = SceneSettings(
+        method=method, preset=args.preset, land_cover=args.land_cover, iterations=args.iterations,
+        speckle=args.speckle if args.method == "dip" else None, seed=args.seed, margin=args.margin, grow=args.grow,
+        invert_mask=args.invert_mask, batch=args.batch, device=args.device, units=args.units, cog=args.cog,
+        overwrite=args.overwrite, provenance_tags=args.provenance_tags, allow_no_crs=args.allow_no_crs,
+    )  # fmt: skip
+    summary = anonymise_scene(args.inputs, args.mask, args.out, settings)
+    print(f"units: {summary.units}; {len(summary.windows)} windows, {summary.hidden_pixels:,} px hidden")
+    print(f"wrote {summary.out} ({summary.seconds:.1f} s on {summary.device}); provenance in {summary.sidecar}")
+    return 0
+
+
+def run_whole_raster(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    inputs = [Path(p) for p in args.inputs]
+    check_output(out, inputs, args.overwrite, 0)
     snapshot_dir = None
     if args.snapshots:
         snapshot_dir = Path(args.snapshot_dir) if args.snapshot_dir else out.with_name(out.stem + "_snapshots")
@@ -83,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
         snapshots=tuple(args.snapshots),
         checkpoint=_beside(out, args.checkpoint, ".ckpt"),
     )
+    for extra in (outputs.raw, outputs.mask, outputs.trajectory):
+        if extra is not None:
+            check_output(extra, inputs, args.overwrite, 0)
     settings = FitSettings(
         method=args.method,
         preset=args.preset,
@@ -96,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     )
     mask = MaskSpec(args.mask, invert=args.invert_mask, grow=args.grow)
     summary = inpaint_file(
-        args.inputs, mask, outputs, settings, units=args.units, tile_id=args.tile_id, allow_no_crs=args.allow_no_crs
+        inputs, mask, outputs, settings, units=args.units, tile_id=args.tile_id, allow_no_crs=args.allow_no_crs
     )
     print(f"hidden fraction: {summary.hidden_fraction:.4f}")
     how = f"preset hash {summary.config_hash}, {summary.iterations} iterations" if args.method == "dip" else args.method

@@ -197,10 +197,10 @@ def _paper(land_cover: str | None) -> Preset:
 
 def _credible(land_cover: str | None) -> Preset:
     if land_cover is None:
-        raise PresetError(
-            f"preset 'credible' uses the paper's activation by land-cover class: give one of {list(PAPER_CLASSES)}"
-        )
-    return _paper(land_cover).replace(name="credible", speckle=True, iterations=CREDIBLE_ITERATIONS)
+        base = _paper(PAPER_CLASSES[0]).replace(land_cover=None, activation=CLASS_FREE_ACTIVATION)
+    else:
+        base = _paper(land_cover)
+    return base.replace(name="credible", speckle=True, iterations=CREDIBLE_ITERATIONS)
 
 
 def _release(land_cover: str | None) -> Preset:
@@ -224,6 +224,9 @@ def _release(land_cover: str | None) -> Preset:
 
 #: Iterations of the ``credible`` preset (see bench/results/credible.md for the time-to-quality curve).
 CREDIBLE_ITERATIONS = 500
+#: Activation of ``credible`` without a land-cover class: the one that did best across classes in the
+#: audit (bench/results/activation.md).
+CLASS_FREE_ACTIVATION = "relu"
 
 #: Name -> factory taking the land-cover class (``None`` allowed where the preset does not need one).
 PRESETS: dict[str, Callable[[str | None], Preset]] = {
@@ -236,8 +239,9 @@ PRESETS: dict[str, Callable[[str | None], Preset]] = {
 def get_preset(name: str, land_cover: str | None = None) -> Preset:
     """The preset called ``name`` for ``land_cover`` (one of ``PAPER_CLASSES``).
 
-    ``paper`` and ``credible`` need the class, because their activation depends on it; ``authors-release`` accepts one
-    and records it, but (like the release) does not use it.
+    ``paper`` needs the class, because its activation depends on it; ``credible`` takes the paper's
+    activation of a class when given one and :data:`CLASS_FREE_ACTIVATION` otherwise;
+    ``authors-release`` accepts one and records it, but (like the release) does not use it.
     """
     try:
         factory = PRESETS[name]

@@ -1,0 +1,162 @@
+"""Writing an anonymised scene that publishes safely, without touching the original.
+
+- :func:`check_output`: the output may not be any input (the same path, a symbolic or a hard link,
+  another relative path to it), may not exist unless ``overwrite``, and its folder must have room.
+- :func:`write_scene`: the unavoidable full copy, block by block (512 px tiles, DEFLATE, as GDAL's
+  ``gdal_translate -co TILED=YES -co COMPRESS=DEFLATE`` would), with the anonymised pixels patched in
+  on the way, so no block is written twice. Same size, dtype, nodata, CRS and transform (or GCPs) and
+  band descriptions as the input; nothing else of it: not its tags, statistics or overviews, which
+  describe the original pixels. Overviews, when the input had some or a COG is asked for, are always
+  computed again from the anonymised pixels; a COG is made by GDAL's COG driver from that GTiff
+  (``OVERVIEWS=IGNORE_EXISTING``). Everything is written under a temporary name beside the output and
+  renamed at the end (:func:`sardip.io.atomic_path`): an interrupted run leaves no partial file.
+- :func:`write_sidecar`: the provenance (method, preset, parameters, seed, version, mask source,
+  windows and their audit figures) goes to a JSON file beside the output, which the data provider
+  keeps; the published raster carries none of it unless asked (``provenance_tags``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from rasterio.enums import Resampling
+from rasterio.windows import Window
+
+from sardip.io import atomic_path, scratch_path
+from sardip.scene.source import Scene
+
+log = logging.getLogger(__name__)
+
+#: Output block side (px): GDAL's COG default, and the block copy's unit of work.
+BLOCK = 512
+#: Overviews are built down to this side (px) of the smallest level.
+MIN_OVERVIEW = 256
+
+
+class OutputError(ValueError):
+    """An output that would endanger the user's files or cannot be written; the message says why."""
+
+
+@dataclass
+class Patch:
+    """Anonymised pixels of one window: scene rows and columns (n,) and their stored values (C, n)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(out: Path, inputs: Sequence[Path], overwrite: bool, needed_bytes: int) -> None:
+    """Refuse an output that is an input (any path to it), that exists without ``overwrite``, or whose
+    folder has less free space than ``needed_bytes``."""
+    for path in inputs:
+        if _same_file(out, path):
+            raise OutputError(f"output {out} is the input {path}: the original is never overwritten; name another file")
+    if out.exists() and not overwrite:
+        raise OutputError(f"output {out} exists; pass --overwrite to replace it")
+    folder = out.parent if out.parent != Path("") else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < needed_bytes:
+        raise OutputError(
+            f"{folder} has {free / 2**30:.1f} GiB free, the output needs about {needed_bytes / 2**30:.1f} GiB"
+        )
+
+
+def _profile(scene: Scene) -> dict:
+    grid = scene.grid
+    assert grid is not None
+    profile = {
+        "driver": "GTiff", "width": grid.width, "height": grid.height, "count": scene.count, "dtype": scene.dtype,
+        "nodata": scene.nodata, "tiled": True, "blockxsize": BLOCK, "blockysize": BLOCK, "compress": "deflate",
+        "predictor": 3 if np.dtype(scene.dtype).kind == "f" else 2, "bigtiff": "IF_SAFER",
+    }  # fmt: skip
+    if grid.gcps:
+        profile["gcps"], profile["crs"] = grid.ground_control_points(), grid.gcp_crs
+    else:
+        profile["crs"], profile["transform"] = grid.crs, grid.transform
+    return profile
+
+
+def _blocks(width: int, height: int) -> Iterator[Window]:
+    for r in range(0, height, BLOCK):
+        for c in range(0, width, BLOCK):
+            yield Window(c, r, min(BLOCK, width - c), min(BLOCK, height - r))
+
+
+def _by_block(patches: Sequence[Patch]) -> dict[tuple[int, int], list[int]]:
+    index: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for k, patch in enumerate(patches):
+        for key in set(zip((patch.rows // BLOCK).tolist(), (patch.cols // BLOCK).tolist(), strict=True)):
+            index[key].append(k)
+    return index
+
+
+def _copy(scene: Scene, path: Path, patches: Sequence[Patch], tags: Mapping[str, str]) -> None:
+    """The block copy of the scene into ``path``, ``patches`` applied."""
+    index = _by_block(patches)
+    with rasterio.open(path, "w", **_profile(scene)) as dst:
+        for window in _blocks(dst.width, dst.height):
+            values = scene.read(window)
+            r0, c0 = int(window.row_off), int(window.col_off)
+            for k in index.get((r0 // BLOCK, c0 // BLOCK), ()):
+                patch = patches[k]
+                inside = (patch.rows // BLOCK == r0 // BLOCK) & (patch.cols // BLOCK == c0 // BLOCK)
+                values[:, patch.rows[inside] - r0, patch.cols[inside] - c0] = patch.values[:, inside]
+            dst.write(values, window=window)
+        for band, name in enumerate(scene.descriptions, start=1):
+            if name:
+                dst.set_band_description(band, name)
+        if tags:
+            dst.update_tags(**tags)
+
+
+def _overview_factors(width: int, height: int) -> list[int]:
+    factors, factor = [], 2
+    while max(width, height) / factor >= MIN_OVERVIEW:
+        factors.append(factor)
+        factor *= 2
+    return factors or [2]
+
+
+def write_scene(
+    scene: Scene, out: Path, patches: Sequence[Patch], *, cog: bool, tags: Mapping[str, str] | None = None
+) -> None:
+    """Write the anonymised scene to ``out`` (module docstring); ``tags`` only when asked for."""
+    assert scene.grid is not None
+    with ExitStack() as stack, rasterio.Env(GDAL_CACHEMAX=256):
+        final = stack.enter_context(atomic_path(out))
+        gtiff = stack.enter_context(scratch_path(out)) if cog else final
+        _copy(scene, gtiff, patches, tags or {})
+        if scene.has_overviews and not cog:
+            with rasterio.open(gtiff, "r+") as dst:
+                dst.build_overviews(_overview_factors(dst.width, dst.height), Resampling.average)
+        if cog:
+            rasterio.shutil.copy(gtiff, final, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=BLOCK, BIGTIFF="IF_SAFER",
+                                 OVERVIEWS="IGNORE_EXISTING", RESAMPLING="AVERAGE")  # fmt: skip
+
+
+def write_sidecar(path: Path, provenance: Mapping[str, object]) -> None:
+    """The provenance JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(provenance, indent=2, default=str) + "\n")

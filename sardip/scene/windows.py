@@ -1,0 +1,301 @@
+"""Where a scene is edited: the hidden areas of a mask, and the windows that are read, fitted and written.
+
+A scene is far larger than what is hidden in it, so nothing is done to the scene as a whole but the
+final block copy. The mask (:class:`SceneMask`) yields **areas**: one per polygon of a vector file
+(any CRS; mapped through the scene's transform, or its GCPs), one per connected hidden region of a
+raster mask of the scene's size (found block by block), or one box (``box:``, ``random:SIZE``,
+``release``: :func:`sardip.masks.box_bounds`). Each area, grown by ``grow`` px, gets a **window**: its
+bounding box plus a context ``margin`` on every side, widened with real context to a multiple of
+``2 ** depth`` px (what the U-Net's poolings need, so the engine pads nothing), and clipped at the
+scene's edge. Windows that overlap or touch are merged into their common bounding box, widened again,
+until none do (:func:`plan_windows`). A window's hidden pixels are rasterised on the window alone
+(:meth:`SceneMask.hidden`), so memory follows the window.
+
+Refused with a message naming the polygon: a polygon entirely outside the scene, and a hidden area
+wider or taller than ``max_side`` px (see :data:`MAX_SIDE`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import Transformer
+from rasterio.crs import CRS
+from rasterio.features import rasterize
+from rasterio.transform import GCPTransformer
+from rasterio.windows import Window
+from scipy import ndimage
+
+from sardip.masks import (
+    RASTER_SUFFIXES,
+    SPEC_HELP,
+    VECTOR_SUFFIXES,
+    MaskError,
+    box_bounds,
+    grow_mask,
+    raster_hidden,
+    read_geometries,
+)
+from sardip.scene.source import SceneGrid
+
+#: Largest side (px) of one hidden area: above it the fill is not credible (bench/bench_scene_limits.py).
+MAX_SIDE = 256
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle of the scene: rows ``r0..r1-1``, columns ``c0..c1-1``."""
+
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.r1 - self.r0, self.c1 - self.c0
+
+    @property
+    def window(self) -> Window:
+        return Window(self.c0, self.r0, self.c1 - self.c0, self.r1 - self.r0)
+
+    def touches(self, other: Box) -> bool:
+        """Overlap or a shared edge: no pixel of gap between them."""
+        return self.r0 <= other.r1 and other.r0 <= self.r1 and self.c0 <= other.c1 and other.c0 <= self.c1
+
+    def union(self, other: Box) -> Box:
+        return Box(min(self.r0, other.r0), max(self.r1, other.r1), min(self.c0, other.c0), max(self.c1, other.c1))
+
+
+@dataclass(frozen=True)
+class Area:
+    """One hidden area: its pixel bounding box and what it is (for messages and provenance)."""
+
+    box: Box
+    label: str
+
+
+@dataclass(frozen=True)
+class SceneWindow:
+    """A window to fit: its box and the hidden areas in it."""
+
+    box: Box
+    areas: tuple[Area, ...]
+
+    @property
+    def name(self) -> str:
+        """``r<row>c<col>``: the window's id, from its place in the scene (its seed derives from it)."""
+        return f"r{self.box.r0}c{self.box.c0}"
+
+
+def _widened(start: int, stop: int, multiple: int, size: int) -> tuple[int, int]:
+    """``start..stop`` grown, centred, to a multiple of ``multiple``, within ``0..size``."""
+    want = min(math.ceil((stop - start) / multiple) * multiple, size)
+    start = max(0, min(start - (want - (stop - start)) // 2, size - want))
+    return start, start + want
+
+
+def window_of(box: Box, margin: int, multiple: int, shape: tuple[int, int]) -> Box:
+    """``box`` with ``margin`` px of context on each side, widened to ``multiple``, within ``shape``."""
+    height, width = shape
+    r0, r1 = _widened(max(0, box.r0 - margin), min(height, box.r1 + margin), multiple, height)
+    c0, c1 = _widened(max(0, box.c0 - margin), min(width, box.c1 + margin), multiple, width)
+    return Box(r0, r1, c0, c1)
+
+
+def _extent(areas: Sequence[Area]) -> Box:
+    boxes = [a.box for a in areas]
+    return Box(min(b.r0 for b in boxes), max(b.r1 for b in boxes), min(b.c0 for b in boxes), max(b.c1 for b in boxes))
+
+
+def plan_windows(areas: Sequence[Area], margin: int, multiple: int, shape: tuple[int, int]) -> list[SceneWindow]:
+    """The windows of ``areas`` (module docstring), none overlapping or touching, in row-major order."""
+    windows = [SceneWindow(window_of(a.box, margin, multiple, shape), (a,)) for a in areas]
+    changed = True
+    while changed:
+        changed = False
+        windows.sort(key=lambda w: (w.box.r0, w.box.c0))
+        out: list[SceneWindow] = []
+        for window in windows:
+            for i, other in enumerate(out):
+                if other.box.touches(window.box):
+                    areas_ = (*other.areas, *window.areas)
+                    around = window_of(_extent(areas_), margin, multiple, shape)
+                    out[i] = SceneWindow(window_of(other.box.union(window.box).union(around), 0, multiple, shape),
+                                         areas_)  # fmt: skip
+                    changed = True
+                    break
+            else:
+                out.append(window)
+        windows = out
+    return windows
+
+
+def merge_touching(areas: Sequence[Area]) -> list[Area]:
+    """Areas whose boxes touch, merged (the parts of one raster region split at block borders)."""
+    merged = list(areas)
+    changed = True
+    while changed:
+        changed = False
+        out: list[Area] = []
+        for area in sorted(merged, key=lambda a: (a.box.r0, a.box.c0)):
+            for i, other in enumerate(out):
+                if other.box.touches(area.box):
+                    out[i] = Area(other.box.union(area.box), other.label)
+                    changed = True
+                    break
+            else:
+                out.append(area)
+        merged = out
+    return merged
+
+
+class SceneMask:
+    """What to hide in a scene: a vector file, a raster mask of the scene's size, or a box."""
+
+    def __init__(
+        self,
+        spec: str,
+        grid: SceneGrid,
+        *,
+        grow: int = 0,
+        invert: bool = False,
+        seed: int = 0,
+        max_side: int | None = None,
+    ) -> None:
+        if grow < 0:
+            raise MaskError(f"grow={grow}: must be >= 0 px")
+        self.spec, self.grid, self.grow, self.invert = spec.strip(), grid, grow, invert
+        self.max_side = MAX_SIDE if max_side is None else max_side
+        suffix = Path(self.spec).suffix.lower()
+        self._bounds = box_bounds(self.spec, grid.shape, seed)
+        if self._bounds is not None:
+            self.kind = "box"
+        elif suffix in VECTOR_SUFFIXES:
+            self.kind = "vector"
+            self._geometries, self._labels = _vector_pixels(Path(self.spec), grid)
+            self._tree = shapely.STRtree(self._geometries)
+        elif suffix in RASTER_SUFFIXES:
+            self.kind = "raster"
+            _check_raster_mask(Path(self.spec), grid)
+        else:
+            raise MaskError(f"mask spec {self.spec!r}: not one of {SPEC_HELP}")
+        if invert and self.kind != "raster":
+            raise MaskError(f"mask {self.spec!r}: invert applies only to raster masks")
+
+    def areas(self) -> list[Area]:
+        """Every hidden area, grown and checked (module docstring)."""
+        height, width = self.grid.shape
+        if self.kind == "box":
+            (r0, r1), (c0, c1) = self._bounds
+            raw = [Area(Box(r0, r1, c0, c1), self.spec)]
+        elif self.kind == "vector":
+            raw = []
+            for geometry, label in zip(self._geometries, self._labels, strict=True):
+                x0, y0, x1, y1 = geometry.bounds
+                raw.append(Area(Box(math.floor(y0), math.ceil(y1), math.floor(x0), math.ceil(x1)), label))
+        else:
+            raw = [Area(a.box, f"raster region at rows {a.box.r0}-{a.box.r1}, cols {a.box.c0}-{a.box.c1}")
+                   for a in merge_touching(_raster_areas(Path(self.spec), self.invert))]  # fmt: skip
+        areas = []
+        g = self.grow
+        for area in raw:
+            b = area.box
+            clipped = Box(max(0, b.r0 - g), min(height, b.r1 + g), max(0, b.c0 - g), min(width, b.c1 + g))
+            if clipped.r0 >= clipped.r1 or clipped.c0 >= clipped.c1:
+                raise MaskError(f"{area.label} of {self.spec} lies outside the {height}x{width} px scene")
+            side = max(clipped.shape)
+            if side > self.max_side:
+                raise MaskError(
+                    f"{area.label} of {self.spec} hides an area {clipped.shape[0]}x{clipped.shape[1]} px, larger than "
+                    f"{self.max_side} px on a side: a fill that large is not credible (the audit finds it); split "
+                    "it into smaller areas or anonymise it otherwise"
+                )
+            areas.append(Area(clipped, area.label))
+        return areas
+
+    def hidden(self, box: Box) -> np.ndarray:
+        """The hidden pixels (H, W) bool of the window ``box``, grown by ``grow``."""
+        if self.kind == "box":
+            (r0, r1), (c0, c1) = self._bounds
+            out = np.zeros(box.shape, bool)
+            out[max(r0 - box.r0, 0) : max(r1 - box.r0, 0), max(c0 - box.c0, 0) : max(c1 - box.c0, 0)] = True
+        elif self.kind == "vector":
+            area = shapely.box(box.c0 - self.grow, box.r0 - self.grow, box.c1 + self.grow, box.r1 + self.grow)
+            shapes = [self._geometries[i] for i in self._tree.query(area)]
+            out = np.zeros(box.shape, bool)
+            if shapes:
+                out = rasterize(((s, 1) for s in shapes), out_shape=box.shape, fill=0, all_touched=True,
+                                transform=Affine.translation(box.c0, box.r0), dtype="uint8").astype(bool)  # fmt: skip
+        else:
+            with rasterio.open(self.spec) as src:
+                values = src.read(1, window=box.window)
+            out = raster_hidden(values, self.invert)
+        return grow_mask(out, self.grow)
+
+
+def _vector_pixels(path: Path, grid: SceneGrid) -> tuple[list, list[str]]:
+    """Every geometry of a vector file mapped to the scene's pixel space (x = column, y = row), with a
+    label naming it (feature id and layer)."""
+    target = grid.gcp_crs if grid.gcps else grid.crs
+    if target is None:
+        raise MaskError(f"mask {path}: the scene has no CRS or GCPs to place vector geometries on")
+    geometries, labels = [], []
+    for layer, src_crs, fids, geoms in read_geometries(path):
+        projected = shapely.transform(geoms, _projector(src_crs, target), interleaved=False)
+        geometries += list(shapely.transform(projected, _to_pixels(grid), interleaved=False))
+        labels += [f"polygon {fid} (layer {layer})" for fid in fids]
+    return geometries, labels
+
+
+def _projector(src: CRS, dst: CRS):
+    transformer = Transformer.from_crs(src, dst, always_xy=True)
+    return lambda x, y: transformer.transform(x, y)
+
+
+def _to_pixels(grid: SceneGrid):
+    """Map CRS coordinates to (column, row) pixel coordinates: through the inverse transform, or the
+    GCPs' thin-plate inverse."""
+    if grid.gcps:
+        transformer = GCPTransformer(grid.ground_control_points(), tps=True)
+
+        def through_gcps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            rows, cols = transformer.rowcol(x, y, op=lambda v: v)
+            return np.asarray(cols, float), np.asarray(rows, float)
+
+        return through_gcps
+    inverse = ~grid.transform
+    return lambda x, y: inverse * (np.asarray(x), np.asarray(y))
+
+
+def _check_raster_mask(path: Path, grid: SceneGrid) -> None:
+    if not path.is_file():
+        raise MaskError(f"mask {path} does not exist")
+    with rasterio.open(path) as src:
+        if (src.height, src.width) != grid.shape or src.count != 1:
+            raise MaskError(f"mask {path} is {src.count} band(s) of {src.height}x{src.width} px, the scene one band of "
+                            f"{grid.height}x{grid.width} px")  # fmt: skip
+        if grid.crs is not None and src.crs is not None and (src.crs != grid.crs or src.transform != grid.transform):
+            raise MaskError(f"mask {path} is not on the scene's grid")
+
+
+def _raster_areas(path: Path, invert: bool) -> list[Area]:
+    """The hidden regions of a raster mask, per native block (merged afterwards across block borders)."""
+    areas = []
+    with rasterio.open(path) as src:
+        for _, window in src.block_windows(1):
+            values = src.read(1, window=window)
+            hidden = raster_hidden(values, invert)
+            labels, _ = ndimage.label(hidden)
+            for sl in ndimage.find_objects(labels):
+                r0, c0 = int(window.row_off) + sl[0].start, int(window.col_off) + sl[1].start
+                r1, c1 = int(window.row_off) + sl[0].stop, int(window.col_off) + sl[1].stop
+                areas.append(Area(Box(r0, r1, c0, c1), ""))
+    return areas
