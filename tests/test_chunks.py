@@ -103,7 +103,7 @@ def _tiles(tmp_path: Path) -> dict[str, Path]:
     tiles = {f"t{i}": write_tif(tmp_path / f"t{i}.tif", image[:, 64 * i : 64 * i + 64, :64]) for i in range(3)}
     tiles["broken"] = tmp_path / "broken.tif"
     tiles["broken"].write_bytes(tiles["t0"].read_bytes()[:400])
-    tiles["huge"] = write_tif(tmp_path / "huge.tif", np.full((2, 64, 64), 3e37, np.float32))
+    tiles["huge"] = write_tif(tmp_path / "huge.tif", np.full((2, 64, 64), -3e37, np.float32))
     return tiles
 
 
