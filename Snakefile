@@ -25,6 +25,7 @@ include: "rules/metrics.smk"
 include: "rules/classify.smk"
 include: "rules/audit.smk"
 include: "rules/experiments.smk"
+include: "rules/anonymise.smk"
 
 
 # Seconds-long jobs that read tables and write tables or figures: on a cluster they run on the
@@ -50,6 +51,10 @@ localrules:
     fig07,
     hole_table,
     epi_table,
+    demo_scene,
+    plan_scene,
+    anonymise_table,
+    fig_anonymise,
 
 
 onerror:
@@ -71,3 +76,4 @@ rule all:
         rules.fig_audit.output,
         rules.fig_audit_curve.output,
         expand(rules.fig_confusion.output, model=config["classify"]["models"]),
+        rules.anonymise.input,

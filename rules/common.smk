@@ -8,6 +8,7 @@ from snakemake.utils import validate
 
 from sardip import config as sardip_config
 from sardip import chunks, demo, masks, sen12ms
+from sardip.scene import sheet
 from sardip.io import read_table
 
 sardip_config.validate_config(config, workflow.basedir, validate)
@@ -173,3 +174,40 @@ def progress_tile():
     table = kept()
     chosen = table[table["land_cover"] == config["report"]["progress_class"]]
     return (chosen if len(chosen) else table).index[0]
+
+
+# The scene sheet of the anonymise target, checked against its schema before any job.
+SHEET = sheet.read_sheet(
+    sardip_config.resolve_resource(config["anonymise"]["sheet"], workflow.basedir),
+    Path(workflow.basedir) / "config" / "scenes.schema.yaml",
+)
+
+
+def sheet_row(wildcards):
+    return SHEET.loc[wildcards.name].to_dict()
+
+
+def sheet_scene(wildcards):
+    return sheet.scene_files(SHEET.loc[wildcards.name])
+
+
+def sheet_mask_files(wildcards):
+    return mask_inputs(SHEET.loc[wildcards.name, "mask"])
+
+
+def scene_plan(name):
+    """A scene's windows and their parts (once its plan_scene checkpoint has run)."""
+    path = checkpoints.plan_scene.get(name=name).output.plan
+    return _plan_table(path, os.path.getmtime(path))
+
+
+def scene_parts(wildcards):
+    parts = sorted(set(scene_plan(wildcards.name)["part"]))
+    return expand(
+        "results/anonymise/{name}/parts/{part}.npz", name=wildcards.name, part=parts
+    )
+
+
+def part_windows(wildcards):
+    plan = scene_plan(wildcards.name)
+    return plan.loc[plan["part"] == wildcards.part, "window"].tolist()

@@ -307,10 +307,18 @@ def _lccs_bands(igbp: np.ndarray) -> list[np.ndarray]:
 #: Landscapes of the demo scene's mosaic, in the order its 512 px patches take them.
 SCENE_LANDSCAPES = ("forest", "grassland", "water", "barren", "shrubland", "croplands", "urban")
 SCENE_PATCH = 512
-#: Bright targets of the demo scene: (row, col, height, width) in px, each on a calm background.
-SCENE_TARGETS = ((700, 900, 28, 36), (1300, 2600, 40, 24), (2100, 1500, 32, 32), (2900, 3300, 24, 40),
-                 (3400, 700, 36, 28), (600, 3500, 30, 30))  # fmt: skip
+#: Bright targets of the demo scene: (row, col) as shares of its side, (height, width) in px.
+SCENE_TARGETS = ((0.171, 0.22, 28, 36), (0.317, 0.635, 40, 24), (0.513, 0.366, 32, 32), (0.708, 0.806, 24, 40),
+                 (0.83, 0.171, 36, 28), (0.146, 0.854, 30, 30))  # fmt: skip
 SCENE_CRS = "EPSG:32633"
+
+
+def scene_targets(size: int) -> list[tuple[int, int, int, int]]:
+    """The bright targets of a ``size`` px demo scene: (row, col, height, width) in px, at even rows
+    and columns (so each starts a pixel of the first overview)."""
+    if size < 512:
+        raise ValueError(f"demo scene size {size}: at least 512 px")
+    return [(2 * round(r * size / 2), 2 * round(c * size / 2), h, w) for r, c, h, w in SCENE_TARGETS]
 
 
 def scene_image(size: int = 4096, seed: int = 0, looks: int = 4, corr_sigma: float = 0.8) -> np.ndarray:
@@ -327,9 +335,8 @@ def scene_image(size: int = 4096, seed: int = 0, looks: int = 4, corr_sigma: flo
             patch = (db + 10 * np.log10(speckle))[:, : size - r, : size - c]
             image[:, r : r + SCENE_PATCH, c : c + SCENE_PATCH] = patch
             k += 1
-    for r, c, h, w in SCENE_TARGETS:
-        if r + h <= size and c + w <= size:
-            image[:, r : r + h, c : c + w] += 15.0
+    for r, c, h, w in scene_targets(size):
+        image[:, r : r + h, c : c + w] += 15.0
     rows = np.arange(size)[:, None]
     image[:, np.arange(size)[None, :] < 24 + rows // 64] = np.nan
     return image
@@ -353,11 +360,10 @@ def write_demo_scene(out: str | Path, size: int = 4096, seed: int = 0) -> tuple[
         dst.build_overviews([2, 4, 8], rasterio.enums.Resampling.average)
     to_wgs84 = Transformer.from_crs(SCENE_CRS, "EPSG:4326", always_xy=True)
     polygons = []
-    for r, c, h, w in SCENE_TARGETS:
-        if r + h <= size and c + w <= size:
-            ring = ((0, 0), (w + 8, 0), (w + 8, h + 8), (0, h + 8))
-            corners = [transform * (c - 4 + dx, r - 4 + dy) for dx, dy in ring]
-            polygons.append(shapely.Polygon([to_wgs84.transform(x, y) for x, y in corners]))
+    for r, c, h, w in scene_targets(size):
+        ring = ((0, 0), (w + 8, 0), (w + 8, h + 8), (0, h + 8))
+        corners = [transform * (c - 4 + dx, r - 4 + dy) for dx, dy in ring]
+        polygons.append(shapely.Polygon([to_wgs84.transform(x, y) for x, y in corners]))
     targets = out / "targets.gpkg"
     targets.unlink(missing_ok=True)
     names = np.array([f"target {i + 1}" for i in range(len(polygons))], dtype=object)

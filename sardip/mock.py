@@ -53,12 +53,13 @@ def _rule_of(workflow: Any, script: Path) -> Any:
     raise MockError(f"{script}: no rule of {SNAKEFILE} runs this script")
 
 
-def _finished_checkpoints(workflow: Any) -> None:
-    """Mark the outputs of the finished run's checkpoints as created, as Snakemake's DAG does when it
-    finds them, so that input functions reading them (the selection table) work."""
+def _finished_checkpoints(workflow: Any, wildcards: dict[str, str]) -> None:
+    """Mark the outputs of the finished run's checkpoints (those without wildcards, and those whose
+    wildcards the job has) as created, as Snakemake's DAG does when it finds them, so that input
+    functions reading them (the selection table, a scene's plan) work."""
     for rule in workflow.rules:
-        if rule.is_checkpoint and not rule.wildcard_names:
-            output, _ = rule.expand_output({})
+        if rule.is_checkpoint and set(rule.wildcard_names) <= set(wildcards):
+            output, _ = rule.expand_output({name: wildcards[name] for name in rule.wildcard_names})
             if all(Path(f).exists() for f in output):
                 workflow.checkpoints.created_output.update(output)
 
@@ -94,7 +95,7 @@ def mock_snakemake(script: str | Path, argv: Sequence[str] | None = None) -> Any
             raise MockError(
                 f"rule {rule.name} takes wildcards {sorted(rule.wildcard_names)}: missing {missing}, unknown {unknown}"
             )
-        _finished_checkpoints(workflow)
+        _finished_checkpoints(workflow, wildcards)
         job = Job(rule, DAG(workflow, rules=[rule]), wildcards)
         for files in (job.input, job.output, job.log):
             for k, path in enumerate(files):

@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sardip.classes import DFC2020_CODES
+from sardip.classes import DFC2020_CODES, PAPER_CLASSES
 from sardip.classify.train import NORMALISATIONS
 from sardip.dip.presets import PRESETS
 from sardip.fill import METHODS, SPECKLE_SUFFIX
+from sardip.geotiff import UNITS
 
-SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "schema.yaml").read_text())
+CONFIG = Path(__file__).resolve().parents[1] / "config"
+SCHEMA = yaml.safe_load((CONFIG / "schema.yaml").read_text())
+SHEET_SCHEMA = yaml.safe_load((CONFIG / "scenes.schema.yaml").read_text())
 
 
 def constrained(node: dict, path: str = "") -> Iterator[tuple[str, dict]]:
@@ -39,7 +42,13 @@ REGISTRY: dict[str, tuple[set[str], bool]] = {
     "audit.methods[]": (set(METHODS), True),
 }
 #: Patterns that constrain a form rather than name a registry entry.
-FORMS = {"inpaint.device", "classify.device", "experiments.device", "experiments.search.study_prefix"}
+FORMS = {
+    "inpaint.device",
+    "classify.device",
+    "experiments.device",
+    "experiments.search.study_prefix",
+    "anonymise.device",
+}
 
 
 def test_every_constrained_key_is_known() -> None:
@@ -60,3 +69,11 @@ def test_schema_names_are_the_registrys(key: str) -> None:
         assert bool(pattern.fullmatch(name + SPECKLE_SUFFIX)) == with_speckle, name
     alternatives = re.match(r"\^\(([^)]*)\)", node["pattern"]).group(1).split("|")
     assert set(alternatives) == names
+
+
+def test_the_scene_sheets_names_are_the_registries() -> None:
+    columns = SHEET_SCHEMA["properties"]
+    assert set(columns["preset"]["enum"]) == set(PRESETS)
+    assert set(columns["land_cover"]["enum"]) == {"", *PAPER_CLASSES}  # empty: the class-free default
+    assert set(columns["units"]["enum"]) == {"auto", *UNITS}
+    assert {key for key, _ in constrained(SHEET_SCHEMA)} == {"preset", "land_cover", "units", "name"}

@@ -40,9 +40,13 @@ def test_whole_dag_and_report_on_tiny_data(tmp_path):
     assert set(per_tile["tile_id"]) == set(kept["tile_id"])
     confusion = pd.read_csv(tmp_path / "results/classify/resnet50/confusion_original.csv", index_col=0)
     assert list(confusion.columns) == [*PAPER_CLASSES, "Other"]
+    windows = pd.read_csv(tmp_path / "results/anonymise/windows.tsv", sep="\t")
+    assert set(windows["scene"]) == {"demo"} and len(windows) > 1
+    assert (figures / "anonymise" / "demo.png").stat().st_size > 10_000
     run_snakemake(tmp_path, "--configfile", TINY, "--report", "results/report.html")
     html = (tmp_path / "results/report.html").read_text(errors="ignore")
     assert len(html) > 100_000 and "fig14_ssim.png" in html and "dropped.tsv" in html
+    assert "Scene anonymisation" in html and "demo.png" in html
 
 
 def test_dry_run_plans_the_dag(tmp_path):

@@ -11,17 +11,21 @@ for ``credible``), converted back to the input's units and dtype (integers round
 kept only where the pixel is hidden **and** valid: every other pixel, nodata included, is written as
 it was read, byte for byte. Each window is audited against the original (:mod:`sardip.audit`) where
 it is large enough; the figures go to the sidecar. Progress: a bar over windows on a terminal, else a
-line per batch (``window 12/40, 3,200 px hidden, ETA 2 min``).
+line per batch and every half minute of a batch's fit (``window 12/40, 3,200 px hidden, ETA 2 min``).
+
+The workflow runs the same steps as separate jobs (:mod:`sardip.scene.jobs`): :func:`plan_scene`, then
+:func:`fill_windows` on parts of the windows (GPU jobs, like the tiles'), then :func:`publish`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +35,7 @@ from tqdm import tqdm
 from sardip import __version__
 from sardip.audit.detectors import AuditError, audit, verdict
 from sardip.dip.engine import fit
-from sardip.dip.presets import get_preset
+from sardip.dip.presets import Preset, get_preset
 from sardip.fill import classic_fill, parse_variant, paste_db
 from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
@@ -103,10 +107,42 @@ def sidecar_of(out: Path) -> Path:
     return out.with_name(out.stem + ".provenance.json")
 
 
-def _progress(total: int, label: str):
-    if sys.stderr.isatty():
-        return tqdm(total=total, desc=label, unit="window")
-    return None
+@dataclass
+class ScenePlan:
+    """What anonymising a scene will do, known before any fit: its mask, the windows around the hidden
+    areas, the preset (``None`` for a classic fill) and the iterations."""
+
+    mask: SceneMask
+    windows: list[SceneWindow]
+    preset: Preset | None
+    iterations: int
+
+    def batches(self, size: int, names: Collection[str] | None = None) -> list[list[SceneWindow]]:
+        """The windows (those named, or all) in engine batches: windows of one shape, ``size`` at most."""
+        groups: dict[tuple[int, int], list[SceneWindow]] = defaultdict(list)
+        for window in self.windows:
+            if names is None or window.name in names:
+                groups[window.box.shape].append(window)
+        return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
+
+
+def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
+    """The :class:`ScenePlan` of hiding ``mask`` in ``scene`` (refusals: :mod:`sardip.scene.windows`)."""
+    method, _ = parse_variant(settings.method)
+    preset = get_preset(settings.preset, settings.land_cover) if method.is_dip else None
+    assert scene.grid is not None
+    scene_mask = SceneMask(mask, scene.grid, grow=settings.grow, invert=settings.invert_mask)
+    multiple = 2**preset.depth if preset else 1
+    windows = plan_windows(scene_mask.areas(), settings.margin, multiple, scene.grid.shape)
+    log.info("%s: %s units, %d hidden areas in %d windows", scene.paths[0], scene.units,
+             sum(len(w.areas) for w in windows), len(windows))  # fmt: skip
+    iterations = (preset.iterations if settings.iterations is None else settings.iterations) if preset else 0
+    return ScenePlan(scene_mask, windows, preset, iterations)
+
+
+def needed_bytes(paths: Sequence[Path], cog: bool) -> int:
+    """Free space an output needs: about the inputs' size, twice that for a COG (a GTiff is made first)."""
+    return int(sum(p.stat().st_size for p in paths) * (2.2 if cog else 1.1)) + 2**26
 
 
 def anonymise_scene(
@@ -118,83 +154,150 @@ def anonymise_scene(
     settings = settings or SceneSettings()
     start = time.perf_counter()
     out, paths = Path(out), [Path(p) for p in inputs]
-    method, _ = parse_variant(settings.method)
-    preset = get_preset(settings.preset, settings.land_cover) if method.is_dip else None
     with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
-        needed = int(sum(p.stat().st_size for p in paths) * (2.2 if settings.cog else 1.1)) + 2**26
-        check_output(out, paths, settings.overwrite, needed)
+        check_output(out, paths, settings.overwrite, needed_bytes(paths, settings.cog))
         check_output(sidecar_of(out), paths, True, 0)
-        assert scene.grid is not None
-        scene_mask = SceneMask(mask, scene.grid, grow=settings.grow, invert=settings.invert_mask)
-        multiple = 2**preset.depth if preset else 1
-        windows = plan_windows(scene_mask.areas(), settings.margin, multiple, scene.grid.shape)
-        log.info("%s: %s units, %d hidden areas in %d windows", paths[0], scene.units,
-                 sum(len(w.areas) for w in windows), len(windows))  # fmt: skip
-        iterations = (preset.iterations if settings.iterations is None else settings.iterations) if preset else 0
-        patches, figures, device = _fill_windows(scene, scene_mask, windows, settings, preset, iterations)
-        provenance = {
-            "sardip_version": __version__, "inputs": [str(p) for p in paths], "units": scene.units,
-            "mask": {"spec": mask, "grow": settings.grow, "invert": settings.invert_mask,
-                     "sha256": {str(p): sha256_file(p) for p in mask_sources(mask)}},
-            "method": settings.method, "preset": preset.name if preset else None,
-            "preset_params": preset.to_dict() if preset else None,
-            "config_hash": preset.config_hash() if preset else None,
-            "iterations": iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
-            "windows": figures,
-        }  # fmt: skip
-        tags = {"sardip_provenance": _json(provenance)} if settings.provenance_tags else None
-        write_scene(scene, out, patches, cog=settings.cog, tags=tags)
-    sidecar = sidecar_of(out)
-    seconds = time.perf_counter() - start
-    write_sidecar(sidecar, {**provenance, "seconds": seconds})
+        plan = plan_scene(scene, mask, settings)
+        patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch), settings)
+        provenance = scene_provenance(scene, mask, settings, plan, figures, device)
+        publish(scene, out, patches, provenance, settings, time.perf_counter() - start)
     hidden = int(sum(f["hidden_pixels"] for f in figures))
-    return SceneSummary(out, sidecar, scene.units, figures, hidden, seconds, device)
+    return SceneSummary(out, sidecar_of(out), scene.units, figures, hidden, time.perf_counter() - start, device)
+
+
+def scene_provenance(
+    scene: Scene, mask: str, settings: SceneSettings, plan: ScenePlan, figures: list[dict], device: str
+) -> dict:
+    """What the sidecar records: inputs, units, mask source and its checksum, method, preset and its
+    parameters, iterations, seed, margin, device, and every window's figures."""
+    preset = plan.preset
+    return {
+        "sardip_version": __version__, "inputs": [str(p) for p in scene.paths], "units": scene.units,
+        "mask": {"spec": mask, "grow": settings.grow, "invert": settings.invert_mask,
+                 "sha256": {str(p): sha256_file(p) for p in mask_sources(mask)}},
+        "method": settings.method, "preset": preset.name if preset else None,
+        "preset_params": preset.to_dict() if preset else None,
+        "config_hash": preset.config_hash() if preset else None,
+        "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
+        "windows": figures,
+    }  # fmt: skip
+
+
+def publish(
+    scene: Scene, out: Path, patches: Sequence[Patch], provenance: dict, settings: SceneSettings, seconds: float
+) -> None:
+    """Write the anonymised copy (provenance in its tags only if asked) and then its sidecar."""
+    tags = {"sardip_provenance": _json(provenance)} if settings.provenance_tags else None
+    write_scene(scene, out, patches, cog=settings.cog, tags=tags)
+    write_sidecar(sidecar_of(out), {**provenance, "seconds": seconds})
 
 
 def _json(value: object) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
-def _fill_windows(
-    scene: Scene, mask: SceneMask, windows: Sequence[SceneWindow], settings: SceneSettings, preset, iterations: int
+def fill_windows(
+    scene: Scene, plan: ScenePlan, batches: Sequence[Sequence[SceneWindow]], settings: SceneSettings
 ) -> tuple[list[Patch], list[dict], str]:
-    """Fill every window (batches of one size through the engine, or a classic fill), return the
+    """Fill the windows of ``batches`` (each through one engine call, or a classic fill); return the
     patches to write, the per-window figures and the device used."""
     method, speckle = parse_variant(settings.method)
+    preset, iterations = plan.preset, plan.iterations
     if settings.speckle is not None:
         speckle = settings.speckle
     elif preset is not None:
         speckle = preset.speckle
-    groups: dict[tuple[int, int], list[SceneWindow]] = defaultdict(list)
-    for window in windows:
-        groups[window.box.shape].append(window)
-    batches = [g[i : i + settings.batch] for g in groups.values() for i in range(0, len(g), settings.batch)]
     patches, figures = [], []
-    bar, done, start = _progress(len(windows), str(scene.paths[0].name)), 0, time.perf_counter()
+    progress = _Progress(batches, iterations, scene.paths[0].name)
     with claim_device(settings.device if preset else "cpu") as claim:
         for planned in batches:
-            batch, reads, hiddens = _screened(scene, mask, planned, figures)
-            done += len(planned)
+            batch, reads, hiddens = _screened(scene, plan.mask, planned, figures)
             if not batch:
+                progress.skip(planned)
                 continue
             seeds = [tile_seed(w.name, settings.seed) for w in batch]
             t0 = time.perf_counter()
+            hidden_px = int(sum(h.sum() for h in hiddens))
             if preset is not None:
                 shifts = np.array([_level_shift(scene, db, h) for (_, db), h in zip(reads, hiddens, strict=True)])
                 shifted = np.stack([db for _, db in reads]) + shifts[:, None, None, None]
-                fitted = fit(shifted, np.stack(hiddens), preset, seeds, iterations=iterations, device=claim.device,
-                             report_every=max(iterations, 1)).output_db - shifts[:, None, None, None]  # fmt: skip
+                result = fit(shifted, np.stack(hiddens), preset, seeds, iterations=iterations, device=claim.device,
+                             report_every=max(1, min(REPORT_EVERY, iterations)),
+                             progress=progress.during(planned, hidden_px))  # fmt: skip
+                fitted = result.output_db - shifts[:, None, None, None]
+                ssim_known = [t[-1]["ssim_known"] for t in result.trajectories]
             else:
                 fitted = np.stack([classic_fill(method.name, db, h) for (_, db), h in zip(reads, hiddens, strict=True)])
+                ssim_known = [None] * len(batch)
             seconds = (time.perf_counter() - t0) / len(batch)
-            for window, (stored, db), hidden, fill, seed in zip(batch, reads, hiddens, fitted, seeds, strict=True):
+            for window, (stored, db), hidden, fill, seed, ssim in zip(
+                batch, reads, hiddens, fitted, seeds, ssim_known, strict=True
+            ):
                 patch, figure = _paste(scene, window, stored, db, hidden, fill, speckle, seed)
                 patches.append(patch)
-                figures.append({**figure, "seconds": seconds})
-            _report(bar, done, len(windows), sum(f["hidden_pixels"] for f in figures[-len(batch) :]), start)
-    if bar is not None:
-        bar.close()
+                figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
+            progress.done(planned, hidden_px)
+    progress.close()
     return patches, figures, claim.device
+
+
+#: Iterations between two progress reports of a batch's fit.
+REPORT_EVERY = 50
+
+
+class _Progress:
+    """A bar over windows on a terminal, else log lines: after each batch, and during a batch's fit at
+    most every :data:`LOG_SECONDS` (``window 5/40, iteration 100/300, 3,200 px hidden, ETA 2 min``).
+    The ETA weighs each window by its pixels times iterations, the fit's cost."""
+
+    def __init__(self, batches: Sequence[Sequence[SceneWindow]], iterations: int, label: str) -> None:
+        self.total = sum(len(b) for b in batches)
+        self.work = float(sum(_cost(w) for b in batches for w in b)) or 1.0
+        self.iterations = max(iterations, 1)
+        self.finished, self.spent, self.hidden = 0, 0.0, 0
+        self.start, self.last = time.perf_counter(), 0.0
+        self.bar = tqdm(total=self.total, desc=label, unit="window") if sys.stderr.isatty() else None
+
+    def during(self, batch: Sequence[SceneWindow], hidden_px: int):
+        cost = sum(_cost(w) for w in batch)
+
+        def report(done: int, iterations: int, rows: list[dict]) -> None:
+            if self.bar is None and time.perf_counter() - self.last >= LOG_SECONDS and done < iterations:
+                self._log(self.finished + len(batch), self.spent + cost * done / iterations,
+                          f", iteration {done}/{iterations}", self.hidden + hidden_px)  # fmt: skip
+
+        return report
+
+    def done(self, batch: Sequence[SceneWindow], hidden_px: int) -> None:
+        self.skip(batch)
+        self.hidden += hidden_px
+        if self.bar is not None:
+            self.bar.update(len(batch))
+        else:
+            self._log(self.finished, self.spent, "", self.hidden)
+
+    def skip(self, batch: Sequence[SceneWindow]) -> None:
+        self.finished += len(batch)
+        self.spent += sum(_cost(w) for w in batch)
+
+    def _log(self, window: int, spent: float, at: str, hidden: int) -> None:
+        self.last = time.perf_counter()
+        elapsed = self.last - self.start
+        eta = elapsed / spent * (self.work - spent) if spent > 0 else float("nan")
+        log.info("window %d/%d%s, %s px hidden, ETA %s", window, self.total, at, f"{hidden:,}", _duration(eta))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+#: Seconds between two progress lines during one batch's fit.
+LOG_SECONDS = 30.0
+
+
+def _cost(window: SceneWindow) -> int:
+    height, width = window.box.shape
+    return height * width
 
 
 def _screened(
@@ -238,16 +341,9 @@ def _level_shift(scene: Scene, db: np.ndarray, hidden: np.ndarray) -> float:
     return float(CENTRE_DB - np.median(known)) if known.size else 0.0
 
 
-def _report(bar, done: int, total: int, hidden: int, start: float) -> None:
-    if bar is not None:
-        bar.update(done - bar.n)
-        return
-    elapsed = time.perf_counter() - start
-    eta = elapsed / done * (total - done)
-    log.info("window %d/%d, %s px hidden, ETA %s", done, total, f"{hidden:,}", _duration(eta))
-
-
 def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "unknown"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 

@@ -23,6 +23,7 @@ import rasterio
 from affine import Affine
 from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
@@ -175,6 +176,16 @@ class Scene:
         stored = self.read(window)
         db = to_db(np.where(self.valid(stored), stored, np.nan).astype(np.float32), self.units)
         return stored, db.astype(np.float32)
+
+    def preview_db(self, side: int = 1024) -> np.ndarray:
+        """The first band at most ``side`` px on its longer side (block averages), in dB: read through
+        the file's overviews when it has some, never the whole scene at full resolution."""
+        assert self.grid is not None
+        factor = max(1, math.ceil(max(self.grid.shape) / side))
+        shape = (math.ceil(self.grid.height / factor), math.ceil(self.grid.width / factor))
+        i, b = self.bands[0]
+        stored = self.datasets[i].read(b, out_shape=shape, resampling=Resampling.average)
+        return to_db(np.where(self.valid(stored), stored, np.nan).astype(np.float32), self.units)
 
     def sample(self, blocks: int = 32) -> np.ndarray:
         """Valid-or-not stored values of up to ``blocks`` native blocks spread over the scene (band 1 of
