@@ -12,6 +12,9 @@ FORBIDDEN = {
     "sardip.masks": ("sardip.audit", "sardip.dip", "torch"),
     "sardip.dip": ("sardip.audit", "sardip.figures", "sardip.cli", "sardip.sen12ms", "snakemake"),
     "sardip.metrics": ("sardip.dip", "sardip.audit", "sardip.inpaint"),
+    "sardip.scene.windows": ("torch", "sardip.dip", "sardip.audit", "sardip.inpaint"),
+    "sardip.scene.output": ("torch", "sardip.dip", "sardip.audit", "sardip.inpaint"),
+    "sardip.scene.jobs": ("sardip.inpaint", "sardip.cli", "sardip.figures", "snakemake"),
 }
 
 

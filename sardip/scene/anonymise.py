@@ -140,9 +140,13 @@ def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
     return ScenePlan(scene_mask, windows, preset, iterations)
 
 
-def needed_bytes(paths: Sequence[Path], cog: bool) -> int:
-    """Free space an output needs: about the inputs' size, twice that for a COG (a GTiff is made first)."""
-    return int(sum(p.stat().st_size for p in paths) * (2.2 if cog else 1.1)) + 2**26
+def needed_bytes(scene: Scene, cog: bool) -> int:
+    """Free space an output needs: about the inputs' size, plus the uncompressed GTiff a COG is made
+    from."""
+    assert scene.grid is not None
+    compressed = sum(p.stat().st_size for p in scene.paths) * 1.1
+    raw = scene.grid.width * scene.grid.height * scene.count * np.dtype(scene.dtype).itemsize if cog else 0
+    return int(compressed + raw) + 2**26
 
 
 def anonymise_scene(
@@ -155,7 +159,7 @@ def anonymise_scene(
     start = time.perf_counter()
     out, paths = Path(out), [Path(p) for p in inputs]
     with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
-        check_output(out, paths, settings.overwrite, needed_bytes(paths, settings.cog))
+        check_output(out, paths, settings.overwrite, needed_bytes(scene, settings.cog))
         check_output(sidecar_of(out), paths, True, 0)
         plan = plan_scene(scene, mask, settings)
         patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch), settings)
@@ -362,7 +366,7 @@ def _paste(
     values = np.where(replace, new, stored)
     rows, cols = np.nonzero(replace.any(axis=0))
     box = window.box
-    patch = Patch(rows + box.r0, cols + box.c0, values[:, rows, cols])
+    patch = Patch((rows + box.r0).astype(np.int32), (cols + box.c0).astype(np.int32), values[:, rows, cols])
     figure = {"window": window.name, "rows": [box.r0, box.r1], "cols": [box.c0, box.c1],
               "areas": [a.label for a in window.areas], "hidden_pixels": len(rows)}  # fmt: skip
     result_db = np.where(replace, pasted, db)

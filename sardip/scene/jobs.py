@@ -76,7 +76,7 @@ def fill_part(
 def save_part(path: str | Path, patches: Sequence[Patch], figures: Sequence[dict], device: str) -> None:
     """One part's patches (rows, columns and stored values, concatenated) and figures, as ``.npz``."""
     sizes = np.array([len(p.rows) for p in patches], np.int64)
-    empty = np.zeros(0, np.int64)
+    empty = np.zeros(0, np.int32)
     with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
         np.savez(
             f,
@@ -112,7 +112,7 @@ def assemble(
         figures += f
         devices.add(d)
     with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
-        check_output(out, paths, settings.overwrite, needed_bytes(paths, settings.cog))
+        check_output(out, paths, settings.overwrite, needed_bytes(scene, settings.cog))
         plan = plan_scene(scene, mask, settings)
         order = {w.name: i for i, w in enumerate(plan.windows)}
         filled = [f["window"] for f in figures]

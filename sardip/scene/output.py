@@ -8,8 +8,9 @@
   band descriptions as the input; nothing else of it: not its tags, statistics or overviews, which
   describe the original pixels. Overviews, when the input had some or a COG is asked for, are always
   computed again from the anonymised pixels; a COG is made by GDAL's COG driver from that GTiff
-  (``OVERVIEWS=IGNORE_EXISTING``). Everything is written under a temporary name beside the output and
-  renamed at the end (:func:`sardip.io.atomic_path`): an interrupted run leaves no partial file.
+  (``OVERVIEWS=IGNORE_EXISTING``), that GTiff then left uncompressed (compressing it too costs a
+  second DEFLATE pass: ``bench/results/scene.md``). Everything is written under a temporary name
+  beside the output and renamed at the end (:func:`sardip.io.atomic_path`): an interrupted run leaves no partial file.
 - :func:`write_sidecar`: the provenance (method, preset, parameters, seed, version, mask source,
   windows and their audit figures) goes to a JSON file beside the output, which the data provider
   keeps; the published raster carries none of it unless asked (``provenance_tags``).
@@ -50,7 +51,8 @@ class OutputError(ValueError):
 
 @dataclass
 class Patch:
-    """Anonymised pixels of one window: scene rows and columns (n,) and their stored values (C, n)."""
+    """Anonymised pixels of one window: scene rows and columns (n,) and their stored values (C, n).
+    Patches wait in memory for the copy, so their indices are int32 (half of numpy's default)."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -83,14 +85,15 @@ def check_output(out: Path, inputs: Sequence[Path], overwrite: bool, needed_byte
         )
 
 
-def _profile(scene: Scene) -> dict:
+def _profile(scene: Scene, compress: bool) -> dict:
     grid = scene.grid
     assert grid is not None
     profile = {
         "driver": "GTiff", "width": grid.width, "height": grid.height, "count": scene.count, "dtype": scene.dtype,
-        "nodata": scene.nodata, "tiled": True, "blockxsize": BLOCK, "blockysize": BLOCK, "compress": "deflate",
-        "predictor": 3 if np.dtype(scene.dtype).kind == "f" else 2, "bigtiff": "IF_SAFER",
+        "nodata": scene.nodata, "tiled": True, "blockxsize": BLOCK, "blockysize": BLOCK, "bigtiff": "IF_SAFER",
     }  # fmt: skip
+    if compress:
+        profile.update(compress="deflate", predictor=3 if np.dtype(scene.dtype).kind == "f" else 2)
     if grid.gcps:
         profile["gcps"], profile["crs"] = grid.ground_control_points(), grid.gcp_crs
     else:
@@ -112,10 +115,10 @@ def _by_block(patches: Sequence[Patch]) -> dict[tuple[int, int], list[int]]:
     return index
 
 
-def _copy(scene: Scene, path: Path, patches: Sequence[Patch], tags: Mapping[str, str]) -> None:
+def _copy(scene: Scene, path: Path, patches: Sequence[Patch], tags: Mapping[str, str], compress: bool) -> None:
     """The block copy of the scene into ``path``, ``patches`` applied."""
     index = _by_block(patches)
-    with rasterio.open(path, "w", **_profile(scene)) as dst:
+    with rasterio.open(path, "w", **_profile(scene, compress)) as dst:
         for window in _blocks(dst.width, dst.height):
             values = scene.read(window)
             r0, c0 = int(window.row_off), int(window.col_off)
@@ -147,7 +150,7 @@ def write_scene(
     with ExitStack() as stack, rasterio.Env(GDAL_CACHEMAX=256):
         final = stack.enter_context(atomic_path(out))
         gtiff = stack.enter_context(scratch_path(out)) if cog else final
-        _copy(scene, gtiff, patches, tags or {})
+        _copy(scene, gtiff, patches, tags or {}, compress=not cog)
         if scene.has_overviews and not cog:
             with rasterio.open(gtiff, "r+") as dst:
                 dst.build_overviews(_overview_factors(dst.width, dst.height), Resampling.average)
