@@ -19,8 +19,9 @@ from sardip.fill import METHODS
 from sardip.geotiff import UNITS
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.masks import SPEC_HELP, MaskSpec
-from sardip.scene.anonymise import MARGIN, SceneSettings, anonymise_scene
+from sardip.scene.anonymise import SceneSettings, anonymise_scene
 from sardip.scene.output import check_output
+from sardip.scene.windows import MARGIN, MAX_SIDE
 
 #: Preset of ``sardip inpaint`` when none is given: ``credible`` meets the audit targets on every demo
 #: class and on the real SEN12MS tile, where ``paper`` does not (bench/results/credible.md). The
@@ -74,6 +75,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     scene.add_argument(
         "--margin", type=int, default=MARGIN, help=f"context around each hidden area (px, default {MARGIN})"
     )
+    scene.add_argument(
+        "--max-side", type=int, default=MAX_SIDE,
+        help=f"widest hidden area accepted, the shorter side of its box (px, default {MAX_SIDE}: the audit finds "
+        "wider fills)",
+    )  # fmt: skip
     scene.add_argument("--batch", type=int, default=8, help="windows fitted together per engine call")
     scene.add_argument("--cog", action="store_true", help="write a Cloud-Optimised GeoTIFF (GDAL's COG driver)")
     scene.add_argument("--overwrite", action="store_true", help="replace an existing output (never an input)")
@@ -113,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
     settings = SceneSettings(
         method=method, preset=args.preset, land_cover=args.land_cover, iterations=args.iterations,
         speckle=args.speckle if args.method == "dip" else None, seed=args.seed, margin=args.margin, grow=args.grow,
-        invert_mask=args.invert_mask, batch=args.batch, device=args.device, units=args.units, cog=args.cog,
-        overwrite=args.overwrite, provenance_tags=args.provenance_tags, allow_no_crs=args.allow_no_crs,
+        max_side=args.max_side, invert_mask=args.invert_mask, batch=args.batch, device=args.device, units=args.units,
+        cog=args.cog, overwrite=args.overwrite, provenance_tags=args.provenance_tags, allow_no_crs=args.allow_no_crs,
     )  # fmt: skip
     summary = anonymise_scene(args.inputs, args.mask, args.out, settings)
     print(f"units: {summary.units}; {len(summary.windows)} windows, {summary.hidden_pixels:,} px hidden")

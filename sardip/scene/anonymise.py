@@ -8,8 +8,9 @@ Per window (:mod:`sardip.scene.windows`): its stored values are read and convert
 equals a fit of that window alone, :func:`sardip.inpaint.inpaint_file` on a crop of it); the fill is
 pasted into the window's hidden pixels (:func:`sardip.fill.paste_db`, with speckle-consistent filling
 for ``credible``), converted back to the input's units and dtype (integers rounded and clipped), and
-kept only where the pixel is hidden **and** valid: every other pixel, nodata included, is written as
-it was read, byte for byte. Each window is audited against the original (:mod:`sardip.audit`) where
+kept only where the pixel is in one of the window's own areas **and** valid (a neighbour's area in its
+context is fitted as hidden but written by the neighbour): every other pixel, nodata included, is
+written as it was read, byte for byte. Each window is audited against the original (:mod:`sardip.audit`) where
 it is large enough; the figures go to the sidecar. Progress: a bar over windows on a terminal, else a
 line per batch and every half minute of a batch's fit (``window 12/40, 3,200 px hidden, ETA 2 min``).
 
@@ -43,13 +44,10 @@ from sardip.io import sha256_file
 from sardip.masks import mask_sources
 from sardip.scene.output import Patch, check_output, write_scene, write_sidecar
 from sardip.scene.source import Scene, SceneError
-from sardip.scene.windows import SceneMask, SceneWindow, plan_windows
+from sardip.scene.windows import MARGIN, MAX_SIDE, SceneMask, SceneWindow, plan_windows
 from sardip.seeds import tile_seed
 
 log = logging.getLogger(__name__)
-
-#: Context (px) around each hidden area in its window (bench/bench_scene_limits.py: chosen by the audit).
-MARGIN = 32
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,8 @@ class SceneSettings:
     """How a scene is anonymised: ``method`` (``dip`` or a classic fill), ``preset`` and ``land_cover``
     (``None``: the preset's class-free activation), ``iterations`` (``None``: the preset's), ``speckle``
     (``None``: the preset's, or the method's ``+speckle``), ``seed``
-    (base seed), ``margin`` (px of context), ``grow`` (px added to each hidden area), ``batch`` (windows
+    (base seed), ``margin`` (px of context), ``grow`` (px added to each hidden area), ``max_side`` (the
+    widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch`` (windows
     per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
     ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
     raster without georeference (box and raster masks only)."""
@@ -70,6 +69,7 @@ class SceneSettings:
     seed: int = 0
     margin: int = MARGIN
     grow: int = 0
+    max_side: int = MAX_SIDE
     invert_mask: bool = False
     batch: int = 8
     device: str = "auto"
@@ -131,7 +131,9 @@ def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
     method, _ = parse_variant(settings.method)
     preset = get_preset(settings.preset, settings.land_cover) if method.is_dip else None
     assert scene.grid is not None
-    scene_mask = SceneMask(mask, scene.grid, grow=settings.grow, invert=settings.invert_mask)
+    scene_mask = SceneMask(
+        mask, scene.grid, grow=settings.grow, invert=settings.invert_mask, max_side=settings.max_side
+    )
     multiple = 2**preset.depth if preset else 1
     windows = plan_windows(scene_mask.areas(), settings.margin, multiple, scene.grid.shape)
     log.info("%s: %s units, %d hidden areas in %d windows", scene.paths[0], scene.units,
@@ -215,13 +217,13 @@ def fill_windows(
     progress = _Progress(batches, iterations, scene.paths[0].name)
     with claim_device(settings.device if preset else "cpu") as claim:
         for planned in batches:
-            batch, reads, hiddens = _screened(scene, plan.mask, planned, figures)
+            batch, reads, hiddens, owns = _screened(scene, plan.mask, planned, figures)
             if not batch:
                 progress.skip(planned)
                 continue
             seeds = [tile_seed(w.name, settings.seed) for w in batch]
             t0 = time.perf_counter()
-            hidden_px = int(sum(h.sum() for h in hiddens))
+            hidden_px = int(sum(o.sum() for o in owns))
             if preset is not None:
                 shifts = np.array([_level_shift(scene, db, h) for (_, db), h in zip(reads, hiddens, strict=True)])
                 shifted = np.stack([db for _, db in reads]) + shifts[:, None, None, None]
@@ -234,10 +236,10 @@ def fill_windows(
                 fitted = np.stack([classic_fill(method.name, db, h) for (_, db), h in zip(reads, hiddens, strict=True)])
                 ssim_known = [None] * len(batch)
             seconds = (time.perf_counter() - t0) / len(batch)
-            for window, (stored, db), hidden, fill, seed, ssim in zip(
-                batch, reads, hiddens, fitted, seeds, ssim_known, strict=True
+            for window, (stored, db), hidden, own, fill, seed, ssim in zip(
+                batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True
             ):
-                patch, figure = _paste(scene, window, stored, db, hidden, fill, speckle, seed)
+                patch, figure = _paste(scene, window, stored, db, (hidden, own), fill, speckle, seed)
                 patches.append(patch)
                 figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
             progress.done(planned, hidden_px)
@@ -306,16 +308,17 @@ def _cost(window: SceneWindow) -> int:
 
 def _screened(
     scene: Scene, mask: SceneMask, windows: Sequence[SceneWindow], figures: list[dict]
-) -> tuple[list[SceneWindow], list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
-    """The windows that have something to hide, with their (stored, dB) values and hidden pixels; a
-    window whose hidden pixels are all nodata gets a note in ``figures`` instead, and one with no valid
-    pixel around its hidden area is an error."""
-    kept, reads, hiddens = [], [], []
+) -> tuple[list[SceneWindow], list[tuple[np.ndarray, np.ndarray]], list[np.ndarray], list[np.ndarray]]:
+    """The windows that have something to hide, with their (stored, dB) values, hidden pixels and own
+    hidden pixels (those they write); a window whose own hidden pixels are all nodata gets a note in
+    ``figures`` instead, and one with no valid pixel around its hidden area is an error."""
+    kept, reads, hiddens, owns = [], [], [], []
     for window in windows:
         stored, db = scene.read_db(window.box.window)
         hidden = mask.hidden(window.box)
+        own = hidden & window.own()
         valid = np.isfinite(db)
-        if not (hidden[None] & valid).any():
+        if not (own[None] & valid).any():
             note = "every hidden pixel is nodata: nothing to hide"
             figures.append({"window": window.name, "areas": [a.label for a in window.areas], "hidden_pixels": 0,
                             "note": note})  # fmt: skip
@@ -325,7 +328,8 @@ def _screened(
         kept.append(window)
         reads.append((stored, db))
         hiddens.append(hidden)
-    return kept, reads, hiddens
+        owns.append(own)
+    return kept, reads, hiddens, owns
 
 
 #: dB level the presets' normalisation centres on (SEN12MS's [-25, 0] dB clip range).
@@ -352,12 +356,14 @@ def _duration(seconds: float) -> str:
 
 
 def _paste(
-    scene: Scene, window: SceneWindow, stored: np.ndarray, db: np.ndarray, hidden: np.ndarray, fill: np.ndarray,
-    speckle: bool, seed: int,
+    scene: Scene, window: SceneWindow, stored: np.ndarray, db: np.ndarray, hidden: tuple[np.ndarray, np.ndarray],
+    fill: np.ndarray, speckle: bool, seed: int,
 ) -> tuple[Patch, dict]:  # fmt: skip
-    """The window's patch (its hidden, valid pixels) and its figures (audit where the area allows)."""
-    pasted = paste_db(db, fill, hidden, speckle=speckle, seed=seed).db
-    replace = hidden[None] & scene.valid(stored)
+    """The window's patch (its own hidden, valid pixels) and its figures (audit where the area allows).
+    ``hidden`` is (every hidden pixel of the window, its own)."""
+    every, own = hidden
+    pasted = paste_db(db, fill, every, speckle=speckle, seed=seed).db
+    replace = own[None] & scene.valid(stored)
     if not np.isfinite(pasted[replace]).all():
         raise SceneError(f"window {window.name} ({', '.join(a.label for a in window.areas)}): the fill gave no "
                          "value for some hidden pixels (the fit diverged); nothing was written")  # fmt: skip
@@ -371,7 +377,7 @@ def _paste(
               "areas": [a.label for a in window.areas], "hidden_pixels": len(rows)}  # fmt: skip
     result_db = np.where(replace, pasted, db)
     try:
-        checks = verdict(audit(db, result_db, hidden & np.isfinite(db).all(axis=0), scene.band_names))
+        checks = verdict(audit(db, result_db, own & np.isfinite(db).all(axis=0), scene.band_names))
         figure["audit"] = checks.to_dict("records")
     except AuditError as err:
         figure["audit"] = f"not audited: {err}"

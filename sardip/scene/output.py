@@ -35,7 +35,7 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from sardip.io import atomic_path, scratch_path
-from sardip.scene.source import Scene
+from sardip.scene.source import CACHE_MB, Scene
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def write_scene(
 ) -> None:
     """Write the anonymised scene to ``out`` (module docstring); ``tags`` only when asked for."""
     assert scene.grid is not None
-    with ExitStack() as stack, rasterio.Env(GDAL_CACHEMAX=256):
+    with ExitStack() as stack, rasterio.Env(GDAL_CACHEMAX=CACHE_MB * 2**20):
         final = stack.enter_context(atomic_path(out))
         gtiff = stack.enter_context(scratch_path(out)) if cog else final
         _copy(scene, gtiff, patches, tags or {}, compress=not cog)

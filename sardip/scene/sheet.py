@@ -70,6 +70,7 @@ def row_settings(row: Mapping[str, object], options: Mapping[str, object]) -> Sc
     return SceneSettings(
         preset=str(row["preset"]), land_cover=str(row["land_cover"]) or None, units=str(row["units"]),
         grow=int(row["grow"]), iterations=options["iterations"], seed=int(options["seed"]),
-        margin=int(options["margin"]), batch=int(options["batch"]), device=str(options["device"]),
+        margin=int(options["margin"]), max_side=int(options["max_side"]), batch=int(options["batch"]),
+        device=str(options["device"]),
         cog=bool(options["cog"]), overwrite=True,
     )  # fmt: skip

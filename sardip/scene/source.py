@@ -60,9 +60,17 @@ class SceneGrid:
         return [GroundControlPoint(row, col, x, y, z) for row, col, x, y, z in self.gcps]
 
 
+#: GDAL's block cache (MB) while a scene is open, and while its copy is written (rasterio passes
+#: GDAL_CACHEMAX to GDALSetCacheMax64, in bytes).
+CACHE_MB = 64
+
+
 @dataclass
 class Scene:
-    """The open input files of a scene; close it with :meth:`close` (or use it as a context manager)."""
+    """The open input files of a scene; close it with :meth:`close` (or use it as a context manager).
+    While open, GDAL's block cache is held to :data:`CACHE_MB`: windows read across tiles of a
+    compressed scene fill it, and its default (5 % of the machine's memory) let the peak RSS grow with
+    the scene (bench/results/scene.md)."""
 
     paths: tuple[Path, ...]
     datasets: list = field(default_factory=list)
@@ -73,12 +81,15 @@ class Scene:
     descriptions: tuple[str | None, ...] = ()
     units: str = ""
     has_overviews: bool = False
+    _env: rasterio.Env | None = None
 
     @classmethod
     def open(cls, paths: Sequence[str | Path], units: str = "auto", allow_no_crs: bool = False) -> Scene:
         """Open the scene's files; ``units`` ``auto`` tells them from a sample, saying how. A raster with
         neither CRS nor GCPs is refused unless ``allow_no_crs``."""
         scene = cls(tuple(Path(p) for p in paths))
+        scene._env = rasterio.Env(GDAL_CACHEMAX=CACHE_MB * 2**20)
+        scene._env.__enter__()
         try:
             scene._open(units, allow_no_crs)
         except BaseException:
@@ -135,6 +146,9 @@ class Scene:
         for src in self.datasets:
             src.close()
         self.datasets.clear()
+        if self._env is not None:
+            self._env.__exit__(None, None, None)
+            self._env = None
 
     def __enter__(self) -> Scene:
         return self
