@@ -100,15 +100,16 @@ def write_polygons(path: Path, size: int, count: int, side: int = SIDE) -> Path:
     return write_boxes(path, boxes, from_origin(500_000.0, 5_200_000.0, 10.0, 10.0), CRS)
 
 
-def case(scene: str, mask: str, out: str, method: str, iterations: int) -> dict:
-    """One anonymisation, in this process: the stages of :func:`sardip.scene.anonymise_scene`, timed."""
+def case(scene: str, mask: str, out: str, method: str, iterations: int, margin: int) -> dict:
+    """One anonymisation, in this process: the stages of :func:`sardip.scene.anonymise_scene`, timed
+    (any polygon side accepted)."""
     import torch
 
     from sardip.scene.anonymise import SceneSettings, fill_windows, plan_scene, publish, scene_provenance
     from sardip.scene.source import Scene
 
     torch.set_num_threads(1)
-    settings = SceneSettings(method=method, iterations=iterations, device="cpu", batch=8)
+    settings = SceneSettings(method=method, iterations=iterations, device="cpu", batch=8, margin=margin, max_side=1024)
     t0 = time.perf_counter()
     with Scene.open([Path(scene)]) as source:
         plan = plan_scene(source, mask, settings)
@@ -128,7 +129,7 @@ def gdal_copy(scene: str, out: str, cog: bool) -> dict:
     import rasterio.shutil
 
     t0 = time.perf_counter()
-    with rasterio.Env(GDAL_CACHEMAX=256):
+    with rasterio.Env(GDAL_CACHEMAX=64 * 2**20):
         if cog:
             rasterio.shutil.copy(scene, out, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512, BIGTIFF="IF_SAFER",
                                  OVERVIEWS="IGNORE_EXISTING", RESAMPLING="AVERAGE")  # fmt: skip
@@ -164,7 +165,7 @@ def child(kind: str, args: list[str]) -> dict:
 
 def run_child(kind: str, args: list[str]) -> None:
     cogged = len(args) > 2 and args[2] == "cog"
-    runners = {"case": lambda: case(args[0], args[1], args[2], args[3], int(args[4])),
+    runners = {"case": lambda: case(args[0], args[1], args[2], args[3], int(args[4]), int(args[5])),
                "gdal": lambda: gdal_copy(args[0], args[1], cogged),
                "translate": lambda: translate(args[0], args[1], cogged),
                "sardip": lambda: sardip_copy(args[0], args[1], cogged)}  # fmt: skip
@@ -192,12 +193,14 @@ def markdown(report: dict) -> str:
     ]  # fmt: skip
     sections = {
         "size": ("Against the scene's size (100 polygons of 64 px, DIP)",
-                 {"scene (px)": "{size:,}", "file (MiB)": "{file_mib:,.0f}", "windows": "{windows}", **STAGES}),
+                 {"scene (px)": "{size:,}", "file (MiB)": "{file_mib:,.0f}", "margin (px)": "{margin}",
+                  "windows": "{windows}", **STAGES}),
         "area": ("Against the hidden area (8,192 px scene, 20 polygons, DIP)",
-                 {"polygon side (px)": "{side}", "hidden px": "{hidden_pixels:,}", "windows": "{windows}", **STAGES}),
+                 {"polygon side (px)": "{side}", "margin (px)": "{margin}", "hidden px": "{hidden_pixels:,}",
+                  "windows": "{windows}", **STAGES}),
         "polygons": ("Against the polygon count (20,000 px scene, 64 px polygons, classic fill `gdal`)",
-                     {"polygons": "{polygons:,}", "hidden px": "{hidden_pixels:,}", "windows": "{windows:,}",
-                      **STAGES}),
+                     {"polygons": "{polygons:,}", "margin (px)": "{margin}", "hidden px": "{hidden_pixels:,}",
+                      "windows": "{windows:,}", **STAGES}),
         "copy": ("The full copy against GDAL (20,000 px scene, nothing hidden; seconds and peak RSS in MiB)",
                  {"output": "{output}", "gdal_translate (s)": "{translate_s}", "GDAL CreateCopy (s)": "{gdal_s:.1f}",
                   "sardip (s)": "{sardip_s:.1f}", "sardip / CreateCopy": "{ratio:.2f}",
@@ -215,7 +218,7 @@ def translate(scene: str, out: str, cog: bool) -> dict:
     options = (["-of", "COG", "-co", "BLOCKSIZE=512", "-co", "OVERVIEWS=IGNORE_EXISTING", "-co", "RESAMPLING=AVERAGE"]
                if cog else ["-of", "GTiff", "-co", "TILED=YES", "-co", "BLOCKXSIZE=512", "-co", "BLOCKYSIZE=512",
                             "-co", "PREDICTOR=3"])  # fmt: skip
-    cmd = ["gdal_translate", "-q", "--config", "GDAL_CACHEMAX", "256", *options, "-co", "COMPRESS=DEFLATE",
+    cmd = ["gdal_translate", "-q", "--config", "GDAL_CACHEMAX", "64", *options, "-co", "COMPRESS=DEFLATE",
            "-co", "BIGTIFF=IF_SAFER", scene, out]  # fmt: skip
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -245,11 +248,12 @@ def copies(scene: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--margin", type=int, default=None, help="context margin (default: sardip's)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 8192, 20000])
     parser.add_argument("--sides", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 100, 10000])
     parser.add_argument("--parts", nargs="+", default=["size", "area", "polygons", "copy"],
-                        help="what to measure; the other parts of an earlier scene.json are kept")  # fmt: skip
+                        help="what to measure (an earlier scene.json keeps the rest)")  # fmt: skip
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.child:
@@ -258,33 +262,39 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     saved = RESULTS / "scene.json"
     report: dict = json.loads(saved.read_text()) if saved.exists() else {}
+    from sardip.scene.windows import MARGIN  # not sardip.scene.anonymise: torch in this process would
+    # raise every child's ru_maxrss to this one's (Linux keeps the high-water mark across fork and exec)
+
+    margin = MARGIN if args.margin is None else args.margin
     report.update(machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
                   iterations=args.iterations)  # fmt: skip
     big, mid = max(args.sizes), sorted(args.sizes)[len(args.sizes) // 2]
-    dip = [str(WORK / "out.tif"), "dip", str(args.iterations)]
+    dip = [str(WORK / "out.tif"), "dip", str(args.iterations), str(margin)]
     if "size" in args.parts:
-        report["size"] = []
+        report["size"] = [r for r in report.get("size", []) if r["size"] not in args.sizes]
         for size in args.sizes:
             scene = write_scene(WORK / f"scene_{size}.tif", size)
             mask = write_polygons(WORK / f"polygons_{size}_100.gpkg", size, 100)
             row = child("case", [str(scene), str(mask), *dip])
-            report["size"].append({"size": size, "file_mib": scene.stat().st_size / 2**20, **row})
+            report["size"].append({"size": size, "file_mib": scene.stat().st_size / 2**20, "margin": margin, **row})
             print(report["size"][-1], flush=True)
+        report["size"].sort(key=lambda r: r["size"])
     if "area" in args.parts:
         report["area"] = []
         scene = write_scene(WORK / f"scene_{mid}.tif", mid)
         for side in args.sides:
             mask = write_polygons(WORK / f"polygons_{mid}_20_{side}.gpkg", mid, 20, side)
-            report["area"].append({"side": side, **child("case", [str(scene), str(mask), *dip])})
+            report["area"].append({"side": side, "margin": margin, **child("case", [str(scene), str(mask), *dip])})
             print(report["area"][-1], flush=True)
     if "polygons" in args.parts:
-        report["polygons"] = []
+        report["polygons"] = [r for r in report.get("polygons", []) if r["polygons"] not in args.counts]
         scene = write_scene(WORK / f"scene_{big}.tif", big)
         for count in args.counts:
             mask = write_polygons(WORK / f"polygons_{big}_{count}.gpkg", big, count)
-            row = child("case", [str(scene), str(mask), str(WORK / "out.tif"), "gdal", "0"])
-            report["polygons"].append({"polygons": count, **row})
+            row = child("case", [str(scene), str(mask), str(WORK / "out.tif"), "gdal", "0", str(margin)])
+            report["polygons"].append({"polygons": count, "margin": margin, **row})
             print(report["polygons"][-1], flush=True)
+        report["polygons"].sort(key=lambda r: r["polygons"])
     if "copy" in args.parts:
         report["copy"] = copies(write_scene(WORK / f"scene_{big}.tif", big))
     RESULTS.mkdir(parents=True, exist_ok=True)
