@@ -15,6 +15,7 @@ FORBIDDEN = {
     "sardip.scene.windows": ("torch", "sardip.dip", "sardip.audit", "sardip.inpaint"),
     "sardip.scene.output": ("torch", "sardip.dip", "sardip.audit", "sardip.inpaint"),
     "sardip.scene.jobs": ("sardip.inpaint", "sardip.cli", "sardip.figures", "snakemake"),
+    "sardip.scene.sheet": ("torch", "sardip.dip", "sardip.audit"),  # read by the Snakefile at start-up
 }
 
 

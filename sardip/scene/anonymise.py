@@ -43,63 +43,31 @@ from sardip.gpu import claim_device
 from sardip.io import sha256_file
 from sardip.masks import mask_sources
 from sardip.scene.output import Patch, check_output, write_scene, write_sidecar
+from sardip.scene.settings import SceneSettings
 from sardip.scene.source import Scene, SceneError
-from sardip.scene.windows import MARGIN, MAX_SIDE, SceneMask, SceneWindow, plan_windows
+from sardip.scene.windows import SceneMask, SceneWindow, plan_windows
 from sardip.seeds import tile_seed
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SceneSettings:
-    """How a scene is anonymised: ``method`` (``dip`` or a classic fill), ``preset`` and ``land_cover``
-    (``None``: the preset's class-free activation), ``iterations`` (``None``: the preset's), ``speckle``
-    (``None``: the preset's, or the method's ``+speckle``), ``seed``
-    (base seed), ``margin`` (px of context), ``grow`` (px added to each hidden area), ``max_side`` (the
-    widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch`` (windows
-    per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
-    ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
-    raster without georeference (box and raster masks only)."""
-
-    method: str = "dip"
-    preset: str = "credible"
-    land_cover: str | None = None
-    iterations: int | None = None
-    speckle: bool | None = None
-    seed: int = 0
-    margin: int = MARGIN
-    grow: int = 0
-    max_side: int = MAX_SIDE
-    invert_mask: bool = False
-    batch: int = 8
-    device: str = "auto"
-    units: str = "auto"
-    cog: bool = False
-    overwrite: bool = False
-    provenance_tags: bool = False
-    allow_no_crs: bool = False
-
-    def __post_init__(self) -> None:
-        if self.iterations is not None and self.iterations < 1 and self.method == "dip":
-            raise SceneError(
-                f"iterations={self.iterations}: a DIP needs at least 1 iteration (with 0 the hole would get the "
-                "untrained network's output, a flat fake patch)"
-            )
-        if self.batch < 1 or self.margin < 0:
-            raise SceneError(f"batch={self.batch} must be >= 1 and margin={self.margin} >= 0")
-
-
 @dataclass
 class SceneSummary:
-    """What :func:`anonymise_scene` did: output and sidecar paths, windows and their figures, seconds."""
+    """What :func:`anonymise_scene` did: the output, the units, the windows and their figures, seconds."""
 
     out: Path
-    sidecar: Path
     units: str
     windows: list[dict] = field(default_factory=list)
-    hidden_pixels: int = 0
     seconds: float = 0.0
     device: str = "cpu"
+
+    @property
+    def sidecar(self) -> Path:
+        return sidecar_of(self.out)
+
+    @property
+    def hidden_pixels(self) -> int:
+        return int(sum(f["hidden_pixels"] for f in self.windows))
 
 
 def sidecar_of(out: Path) -> Path:
@@ -142,6 +110,17 @@ def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
     return ScenePlan(scene_mask, windows, preset, iterations)
 
 
+def open_scene(inputs: Sequence[str | Path], settings: SceneSettings) -> Scene:
+    """The scene ``inputs`` opened with the settings' units and georeference rule."""
+    return Scene.open([Path(p) for p in inputs], settings.units, allow_no_crs=settings.allow_no_crs)
+
+
+def check_outputs(out: Path, scene: Scene, settings: SceneSettings) -> None:
+    """Refuse an output, or its sidecar, that endangers an input (:func:`sardip.scene.output.check_output`)."""
+    check_output(out, scene.paths, settings.overwrite, needed_bytes(scene, settings.cog))
+    check_output(sidecar_of(out), scene.paths, True, 0)
+
+
 def needed_bytes(scene: Scene, cog: bool) -> int:
     """Free space an output needs: about the inputs' size, plus the uncompressed GTiff a COG is made
     from."""
@@ -159,16 +138,14 @@ def anonymise_scene(
     output's safety and content)."""
     settings = settings or SceneSettings()
     start = time.perf_counter()
-    out, paths = Path(out), [Path(p) for p in inputs]
-    with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
-        check_output(out, paths, settings.overwrite, needed_bytes(scene, settings.cog))
-        check_output(sidecar_of(out), paths, True, 0)
+    out = Path(out)
+    with open_scene(inputs, settings) as scene:
+        check_outputs(out, scene, settings)
         plan = plan_scene(scene, mask, settings)
         patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch), settings)
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
         publish(scene, out, patches, provenance, settings, time.perf_counter() - start)
-    hidden = int(sum(f["hidden_pixels"] for f in figures))
-    return SceneSummary(out, sidecar_of(out), scene.units, figures, hidden, time.perf_counter() - start, device)
+    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device)
 
 
 def scene_provenance(
@@ -214,7 +191,7 @@ def fill_windows(
     elif preset is not None:
         speckle = preset.speckle
     patches, figures = [], []
-    progress = _Progress(batches, iterations, scene.paths[0].name)
+    progress = _Progress(batches, scene.paths[0].name)
     with claim_device(settings.device if preset else "cpu") as claim:
         for planned in batches:
             batch, reads, hiddens, owns = _screened(scene, plan.mask, planned, figures)
@@ -256,10 +233,9 @@ class _Progress:
     most every :data:`LOG_SECONDS` (``window 5/40, iteration 100/300, 3,200 px hidden, ETA 2 min``).
     The ETA weighs each window by its pixels times iterations, the fit's cost."""
 
-    def __init__(self, batches: Sequence[Sequence[SceneWindow]], iterations: int, label: str) -> None:
+    def __init__(self, batches: Sequence[Sequence[SceneWindow]], label: str) -> None:
         self.total = sum(len(b) for b in batches)
         self.work = float(sum(_cost(w) for b in batches for w in b)) or 1.0
-        self.iterations = max(iterations, 1)
         self.finished, self.spent, self.hidden = 0, 0.0, 0
         self.start, self.last = time.perf_counter(), 0.0
         self.bar = tqdm(total=self.total, desc=label, unit="window") if sys.stderr.isatty() else None

@@ -25,15 +25,15 @@ from sardip.io import atomic_path
 from sardip.scene.anonymise import (
     SceneSettings,
     SceneSummary,
+    check_outputs,
     fill_windows,
-    needed_bytes,
+    open_scene,
     plan_scene,
     publish,
     scene_provenance,
-    sidecar_of,
 )
-from sardip.scene.output import Patch, check_output
-from sardip.scene.source import Scene, SceneError
+from sardip.scene.output import Patch
+from sardip.scene.source import SceneError
 
 #: Columns of the plan table: one row per window.
 PLAN_COLUMNS = ("window", "part", "r0", "r1", "c0", "c1", "areas")
@@ -47,8 +47,7 @@ def plan_parts(inputs: Sequence[str | Path], mask: str, settings: SceneSettings,
     """The scene's windows (:data:`PLAN_COLUMNS`), each with the part (``p0000``...) that fits it."""
     if windows_per_job < 1:
         raise SceneError(f"windows_per_job={windows_per_job} must be >= 1")
-    paths = [Path(p) for p in inputs]
-    with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
+    with open_scene(inputs, settings) as scene:
         plan = plan_scene(scene, mask, settings)
     ordered = [w for batch in plan.batches(max(len(plan.windows), 1)) for w in batch]
     rows = [
@@ -63,12 +62,13 @@ def fill_part(
     inputs: Sequence[str | Path], mask: str, settings: SceneSettings, windows: Collection[str], out: str | Path
 ) -> None:
     """Fit the ``windows`` of the scene and save their patches and figures to ``out`` (:func:`save_part`)."""
-    paths = [Path(p) for p in inputs]
-    with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
+    with open_scene(inputs, settings) as scene:
         plan = plan_scene(scene, mask, settings)
         unknown = set(windows) - {w.name for w in plan.windows}
         if unknown:
-            raise SceneError(f"{paths[0]}: windows {sorted(unknown)} are not in the scene's plan (a changed mask?)")
+            raise SceneError(
+                f"{scene.paths[0]}: windows {sorted(unknown)} are not in the scene's plan (a changed mask?)"
+            )
         patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch, set(windows)), settings)
     save_part(out, patches, figures, device)
 
@@ -104,27 +104,26 @@ def assemble(
     """Write the published copy and its sidecar from the saved parts; refuse parts that do not cover
     the scene's plan exactly (a part from another mask or margin)."""
     start = time.perf_counter()
-    out, paths = Path(out), [Path(p) for p in inputs]
+    out = Path(out)
     patches, figures, devices = [], [], set()
     for part in parts:
         p, f, d = load_part(part)
         patches += p
         figures += f
         devices.add(d)
-    with Scene.open(paths, settings.units, allow_no_crs=settings.allow_no_crs) as scene:
-        check_output(out, paths, settings.overwrite, needed_bytes(scene, settings.cog))
+    with open_scene(inputs, settings) as scene:
+        check_outputs(out, scene, settings)
         plan = plan_scene(scene, mask, settings)
         order = {w.name: i for i, w in enumerate(plan.windows)}
         filled = [f["window"] for f in figures]
         if sorted(filled) != sorted(order):
-            raise SceneError(f"{paths[0]}: the parts hold windows {sorted(filled)}, the plan {sorted(order)}")
+            raise SceneError(f"{scene.paths[0]}: the parts hold windows {sorted(filled)}, the plan {sorted(order)}")
         figures.sort(key=lambda f: order[f["window"]])
         device = ", ".join(sorted(devices)) or "cpu"
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
         fitting = sum(f.get("seconds", 0.0) for f in figures)
         publish(scene, out, patches, provenance, settings, fitting + time.perf_counter() - start)
-    hidden = int(sum(f["hidden_pixels"] for f in figures))
-    return SceneSummary(out, sidecar_of(out), scene.units, figures, hidden, time.perf_counter() - start, device)
+    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device)
 
 
 def window_table(provenance: dict, scene: str) -> pd.DataFrame:

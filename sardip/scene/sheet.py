@@ -18,7 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from sardip.scene.anonymise import SceneSettings
+from sardip.scene.settings import SceneSettings
 
 
 class SheetError(ValueError):

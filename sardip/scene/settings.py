@@ -1,0 +1,49 @@
+"""How a scene is anonymised (:class:`SceneSettings`): plain data, shared by the CLI, the workflow's
+scene sheet and :mod:`sardip.scene.anonymise`. It loads neither torch nor the engine, so the workflow
+can read its sheet when it starts without paying for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sardip.scene.source import SceneError
+from sardip.scene.windows import MARGIN, MAX_SIDE
+
+
+@dataclass(frozen=True)
+class SceneSettings:
+    """How a scene is anonymised: ``method`` (``dip`` or a classic fill), ``preset`` and ``land_cover``
+    (``None``: the preset's class-free activation), ``iterations`` (``None``: the preset's), ``speckle``
+    (``None``: the preset's, or the method's ``+speckle``), ``seed``
+    (base seed), ``margin`` (px of context), ``grow`` (px added to each hidden area), ``max_side`` (the
+    widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch`` (windows
+    per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
+    ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
+    raster without georeference (box and raster masks only)."""
+
+    method: str = "dip"
+    preset: str = "credible"
+    land_cover: str | None = None
+    iterations: int | None = None
+    speckle: bool | None = None
+    seed: int = 0
+    margin: int = MARGIN
+    grow: int = 0
+    max_side: int = MAX_SIDE
+    invert_mask: bool = False
+    batch: int = 8
+    device: str = "auto"
+    units: str = "auto"
+    cog: bool = False
+    overwrite: bool = False
+    provenance_tags: bool = False
+    allow_no_crs: bool = False
+
+    def __post_init__(self) -> None:
+        if self.iterations is not None and self.iterations < 1 and self.method == "dip":
+            raise SceneError(
+                f"iterations={self.iterations}: a DIP needs at least 1 iteration (with 0 the hole would get the "
+                "untrained network's output, a flat fake patch)"
+            )
+        if self.batch < 1 or self.margin < 0:
+            raise SceneError(f"batch={self.batch} must be >= 1 and margin={self.margin} >= 0")
