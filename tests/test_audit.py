@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from conftest import write_tif
 
 from sardip.audit import DETECTORS, audit, roc_auc, verdict, window_enl
+from sardip.audit.stage import class_means
 from sardip.cli import main
 from sardip.demo import correlated_speckle
 from sardip.geotiff import read_raster
@@ -102,3 +105,93 @@ def test_areas_too_small_or_too_large_to_audit_are_refused(
 ) -> None:
     assert main(["audit", str(REAL_S1), str(REAL_S1), "--mask", mask]) == 2
     assert message in capsys.readouterr().err
+
+
+def _speckle_db(rng: np.random.Generator, size: int, looks: int = 4, corr: float = 1.0) -> np.ndarray:
+    """(2, size, size) dB bands of correlated speckle (``corr`` px; 0 = independent pixels)."""
+    return np.stack([10 * np.log10(correlated_speckle(rng, (size, size), looks, corr)) - 8 for _ in range(2)])
+
+
+def _max_auc(table, subject: str = "result") -> dict[str, float]:
+    return {name: max(_value(table, f"auc_{name}_max", subject, band) for band in ("VV", "VH")) for name in DETECTORS}
+
+
+def test_every_detector_is_in_the_registry_with_its_windows() -> None:
+    assert set(DETECTORS) == {"cv", "lag1", "cooc", "ratio", "seam"}
+    assert all(d.windows and d.description for d in DETECTORS.values())
+
+
+def test_an_untouched_image_scores_about_one_half_for_random_holes(rng: np.random.Generator) -> None:
+    image = _speckle_db(rng, 160)
+    scores = []
+    for r, c in rng.integers(20, 100, (4, 2)):
+        hidden = np.zeros((160, 160), bool)
+        hidden[r : r + 40, c : c + 40] = True
+        scores.append(_max_auc(audit(image, image.copy(), hidden), "original"))
+    for name in DETECTORS:
+        assert 0.5 <= np.mean([s[name] for s in scores]) < 0.65, name
+
+
+def test_a_pasted_copy_of_a_distant_patch_is_found_by_the_seam(rng: np.random.Generator) -> None:
+    image = _speckle_db(rng, 160)
+    hidden = np.zeros((160, 160), bool)
+    hidden[60:100, 60:100] = True
+    result = image.copy()
+    result[:, 60:100, 60:100] = image[:, 5:45, 110:150]  # real grain, but none of it continues across the edge
+    table = audit(image, result, hidden)
+    checks = verdict(table)
+    assert _max_auc(table)["seam"] > 0.75 and _max_auc(table, "original")["seam"] < 0.65
+    assert set(checks["detector"]) == {"seam"} and not checks["ok_auc"].any()
+
+
+def test_independent_grain_next_to_correlated_grain_is_found_by_the_residual_cooccurrences(
+    rng: np.random.Generator,
+) -> None:
+    image = _speckle_db(rng, 160)
+    hidden = np.zeros((160, 160), bool)
+    hidden[60:100, 60:100] = True
+    table = audit(image, np.where(hidden, _speckle_db(rng, 160, corr=0), image), hidden)
+    assert _max_auc(table)["cooc"] > 0.95 and _max_auc(table, "original")["cooc"] < 0.7
+
+
+def test_speckle_of_the_wrong_looks_is_found_by_the_ratio_test(rng: np.random.Generator) -> None:
+    image = _speckle_db(rng, 160)
+    hidden = np.zeros((160, 160), bool)
+    hidden[60:100, 60:100] = True
+    table = audit(image, np.where(hidden, _speckle_db(rng, 160, looks=1), image), hidden)
+    assert _max_auc(table)["ratio"] > 0.95 and _max_auc(table, "original")["ratio"] < 0.7
+
+
+def test_class_means_take_the_largest_mean_excess_not_the_mean_of_each_rows_largest() -> None:
+    figures = {"enl_ratio_factor": 1.0, "epi_hole": 1.0, "hole_correlation": 0.0, "ok": True}
+    rows = pd.DataFrame({"tile_id": ["a", "b"], "land_cover": "Forest", **figures})
+    rows = rows.assign(**{f"excess_{d}": 0.0 for d in DETECTORS})
+    rows["excess_cv"] = [0.08, -0.08]
+    rows["excess_seam"] = [-0.02, 0.06]
+    means = class_means(rows, ["land_cover"]).iloc[0]
+    assert means["detector"] == "seam" and means["auc_excess"] == pytest.approx(0.02) and means["meets_targets"]
+
+
+def _write_pair(folder: Path, original: np.ndarray, result: np.ndarray) -> tuple[str, str]:
+    return str(write_tif(folder / "original.tif", original.astype(np.float32))), str(
+        write_tif(folder / "result.tif", result.astype(np.float32))
+    )
+
+
+def test_audit_check_is_a_gate_naming_the_detector_band_and_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    rng = np.random.default_rng(2)
+    original = np.stack([10 * np.log10(rng.gamma(4, 1 / 4, (256, 256))) - 8 for _ in range(2)])
+    fresh = np.stack([10 * np.log10(rng.gamma(4, 1 / 4, (256, 256))) - 8 for _ in range(2)])
+    mask = "box:96,160,96,160"
+    hidden = np.zeros((256, 256), bool)
+    hidden[96:160, 96:160] = True
+    original_path, fresh_path = _write_pair(tmp_path / "fresh", original, np.where(hidden, fresh, original))
+    assert main(["audit", original_path, fresh_path, "--mask", mask, "--check"]) == 0
+    smooth = np.where(hidden, original[:, ~hidden].mean(axis=1)[:, None, None], original)
+    _, smooth_path = _write_pair(tmp_path / "smooth", original, smooth)
+    capsys.readouterr()
+    assert main(["audit", original_path, smooth_path, "--mask", mask, "--check", "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "band VV: detector" in err and "band VH: detector" in err and "excess" in err and "EPI in the hole" in err

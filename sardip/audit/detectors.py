@@ -18,13 +18,17 @@ Consistency of H with R (``subject`` = ``result`` or ``original``):
 - ``hole_correlation`` (result only): Pearson correlation of result and original dB values in H;
   near 1 means the target is still there.
 
-Blind detectors (:data:`DETECTORS`, a registry: add stronger ones there) compute a local statistic
-map over a ``w`` x ``w`` window for each ``w`` in :data:`WINDOWS` and score how well it separates H
-from R pixels by the ROC AUC of the Mann-Whitney statistic. A detector does not know whether the
-edit raises or lowers its statistic, so the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 =
-undetectable, 1 = found. ``auc_<name>`` rows carry the window; ``auc_<name>_max`` is the maximum over
-windows. Even an untouched image scores above 0.5 (its hole area differs from its ring by chance
-and by content), which is why the baseline matters.
+Blind detectors (:data:`DETECTORS`, a registry: add stronger ones there) compute a statistic over the
+image without knowing the mask, for each window side of the detector, and score how well it separates
+the edit from its surroundings by the ROC AUC of the Mann-Whitney statistic. The local-moment detectors
+(``cv``, ``lag1``: windows :data:`WINDOWS`) and the forensic ones of :mod:`sardip.audit.forensic`
+(``cooc``, residual co-occurrences in the manner of Splicebuster, and ``ratio``, the ratio-image test:
+windows :data:`COOC_WINDOWS`) compare H with R pixels; ``seam`` compares the step across the boundary
+of H with the step across parallel contours inside H and in R (:data:`SEAM_WINDOWS`: the boundary
+length it averages over). A detector does not know whether the edit raises or lowers its statistic, so
+the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 = undetectable, 1 = found. ``auc_<name>`` rows
+carry the window; ``auc_<name>_max`` is the maximum over windows. Even an untouched image scores above
+0.5 (its hole area differs from its ring by chance and by content), which is why the baseline matters.
 
 :func:`verdict` checks the targets of :data:`TARGETS` against the baseline.
 """
@@ -39,12 +43,18 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
+from sardip.audit.forensic import cooc_score, ratio_score, seam_samples
+from sardip.audit.local import local_lag1, local_mean, windows_in
 from sardip.geotiff import read_pair
 from sardip.masks import make_mask, ring_mask
 from sardip.metrics import ENL_PATCH, epi
 
-#: Window sides (px) of the blind detectors.
+#: Window sides (px) of the local-moment detectors (``cv``, ``lag1``).
 WINDOWS: tuple[int, ...] = (5, 9, 15)
+#: Window sides (px) of the histogram detectors (``cooc``, ``ratio``): a histogram needs more pixels.
+COOC_WINDOWS: tuple[int, ...] = (9, 15, 25)
+#: Lengths (px) of boundary the ``seam`` detector averages its step over.
+SEAM_WINDOWS: tuple[int, ...] = (1, 5, 9)
 SUBJECTS: tuple[str, ...] = ("result", "original")
 COLUMNS: tuple[str, ...] = ("band", "subject", "metric", "window", "value")
 
@@ -67,23 +77,13 @@ class AuditError(ValueError):
     """A hidden area the audit cannot judge; the message says why and what to change."""
 
 
-def _local_mean(a: np.ndarray, w: int) -> np.ndarray:
-    return ndimage.uniform_filter(a, w, mode="reflect")
-
-
-def _windows_in(region: np.ndarray, w: int) -> np.ndarray:
-    """(H, W) bool: the ``w`` x ``w`` window centred at each pixel lies inside ``region`` (and the tile)."""
-    frac = ndimage.uniform_filter(region.astype(np.float64), w, mode="constant", cval=0.0)
-    return frac > 1 - 0.5 / (w * w)
-
-
 def window_enl(intensity: np.ndarray, centres: np.ndarray, w: int) -> float:
     """Mean over windows centred at ``centres`` (H, W) bool of mean^2 / var (ddof 0) of linear intensity."""
     if not centres.any():
         return float("nan")
     a = np.nan_to_num(intensity.astype(np.float64))
-    mean = _local_mean(a, w)
-    var = np.maximum(_local_mean(a * a, w) - mean**2, 0.0)
+    mean = local_mean(a, w)
+    var = np.maximum(local_mean(a * a, w) - mean**2, 0.0)
     with np.errstate(divide="ignore"):
         ratio = mean[centres] ** 2 / var[centres]
     return float(np.mean(ratio))
@@ -110,46 +110,59 @@ def region_lag_corr(db: np.ndarray, region: np.ndarray, lag: int) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-# --- blind detectors: (dB image (H, W), window) -> local statistic (H, W) -------------------------------
+# --- blind detectors ----------------------------------------------------------------------------------
 
 
 def local_cv(db: np.ndarray, w: int) -> np.ndarray:
     """Local coefficient of variation std / mean of linear intensity ``10^(dB/10)`` (missing speckle: low)."""
     a = 10 ** (db.astype(np.float64) / 10)
-    mean = _local_mean(a, w)
-    var = np.maximum(_local_mean(a * a, w) - mean**2, 0.0)
+    mean = local_mean(a, w)
+    var = np.maximum(local_mean(a * a, w) - mean**2, 0.0)
     return np.sqrt(var) / np.maximum(mean, 1e-30)
 
 
-def local_lag1(db: np.ndarray, w: int) -> np.ndarray:
-    """Local lag-1 autocorrelation of dB values, mean of the row and column directions (grain: coarse = high)."""
-    a = db.astype(np.float64)
-    maps = []
-    for axis in (0, 1):
-        x = np.moveaxis(a, axis, 0)
-        u, v = x[:-1], x[1:]
-        mu, mv = _local_mean(u, w), _local_mean(v, w)
-        cov = _local_mean(u * v, w) - mu * mv
-        vu = np.maximum(_local_mean(u * u, w) - mu**2, 0.0)
-        vv = np.maximum(_local_mean(v * v, w) - mv**2, 0.0)
-        corr = cov / np.maximum(np.sqrt(vu * vv), 1e-12)
-        corr = np.concatenate([corr, corr[-1:]], axis=0)
-        maps.append(np.moveaxis(corr, 0, axis))
-    return (maps[0] + maps[1]) / 2
+#: (dB band (H, W), hole, ring, window) -> (samples from the edit, samples from around it).
+Samples = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+
+
+def hole_and_ring(statistic: Callable[[np.ndarray, int], np.ndarray]) -> Samples:
+    """The samples of a map detector: its statistic at the hole's pixels against the ring's."""
+
+    def samples(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+        stat = statistic(db, w)
+        return stat[hole], stat[ring]
+
+    return samples
 
 
 @dataclass(frozen=True)
 class Detector:
-    """A blind detector: ``statistic(db, window)`` returns a local statistic map of a dB band."""
+    """A blind detector: ``samples`` for each window side of ``windows``, ranked by ROC AUC."""
 
     description: str
-    statistic: Callable[[np.ndarray, int], np.ndarray]
+    samples: Samples
+    windows: tuple[int, ...] = WINDOWS
 
 
 #: Name -> detector. Scores appear as ``auc_<name>`` (per window) and ``auc_<name>_max``.
 DETECTORS: dict[str, Detector] = {
-    "cv": Detector("local coefficient of variation of linear intensity (missing speckle)", local_cv),
-    "lag1": Detector("local lag-1 autocorrelation of dB values (texture grain)", local_lag1),
+    "cv": Detector("local coefficient of variation of linear intensity (missing speckle)", hole_and_ring(local_cv)),
+    "lag1": Detector("local lag-1 autocorrelation of dB values (texture grain)", hole_and_ring(local_lag1)),
+    "cooc": Detector(
+        "outlier score of third-order residual co-occurrences against the image's own model (Splicebuster)",
+        hole_and_ring(cooc_score),
+        COOC_WINDOWS,
+    ),
+    "ratio": Detector(
+        "outlier score of the ratio image's local mean, variance and correlation (intensity over local mean)",
+        hole_and_ring(ratio_score),
+        COOC_WINDOWS,
+    ),
+    "seam": Detector(
+        "dB step across the hidden area's boundary against parallel contours inside and around it",
+        seam_samples,
+        SEAM_WINDOWS,
+    ),
 }
 
 
@@ -174,8 +187,8 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
     """Every statistic of one band of one subject: {(metric, window): value}."""
     intensity = 10 ** (db.astype(np.float64) / 10)
     known = ~hole & np.isfinite(db)
-    ring_centres = ring & _windows_in(known, w_enl)
-    enl_h = window_enl(intensity, _windows_in(hole, w_enl), w_enl)
+    ring_centres = ring & windows_in(known, w_enl)
+    enl_h = window_enl(intensity, windows_in(hole, w_enl), w_enl)
     enl_r = window_enl(intensity, ring_centres, w_enl)
     out: dict[tuple[str, int | None], float] = {
         ("enl_hole", w_enl): enl_h,
@@ -190,9 +203,8 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
     filled = _fill_nan(db)
     for name, detector in DETECTORS.items():
         scores = []
-        for w in WINDOWS:
-            stat = detector.statistic(filled, w)
-            auc = roc_auc(stat[hole], stat[ring])
+        for w in detector.windows:
+            auc = roc_auc(*detector.samples(filled, hole, ring, w))
             score = max(auc, 1 - auc) if np.isfinite(auc) else float("nan")
             out[(f"auc_{name}", w)] = score
             scores.append(score)
@@ -219,7 +231,7 @@ def audit(
         raise ValueError(f"{len(bands)} band names for {original.shape[0]} bands")
     if not hidden.any():
         raise AuditError("the mask hides no pixel: nothing to audit")
-    if not _windows_in(hidden, MIN_HOLE_SIDE).any():
+    if not windows_in(hidden, MIN_HOLE_SIDE).any():
         raise AuditError(
             f"the hidden area ({int(hidden.sum())} px) holds no {MIN_HOLE_SIDE}x{MIN_HOLE_SIDE} px square: too small "
             "to measure its speckle (ENL), edges (EPI) or local statistics; audit a larger area"
@@ -270,7 +282,9 @@ def target_checks(figures: pd.DataFrame) -> pd.DataFrame:
 def verdict(table: pd.DataFrame) -> pd.DataFrame:
     """Per band, the target figures of :data:`TARGETS` and whether each is met.
 
-    Columns: ``band``, ``auc_excess`` (max over detectors of result minus baseline ``auc_<name>_max``),
+    Columns: ``band``, ``detector`` (the one that finds the edit best), its ``auc_result`` and
+    ``auc_original`` (``auc_<name>_max`` of the result and of the baseline) and ``auc_excess`` (their
+    difference, the maximum over detectors), ``excess_<name>`` for every detector,
     ``enl_ratio_factor`` (result ratio / baseline ratio), ``epi_hole``, ``hole_correlation``, and the
     :func:`target_checks` columns.
     """
@@ -278,12 +292,17 @@ def verdict(table: pd.DataFrame) -> pd.DataFrame:
     for band, rows in table.groupby("band", sort=False):
         value = rows.set_index(["subject", "metric"])["value"]
         value = value[~value.index.duplicated()]
-        excess = max(value["result", f"auc_{d}_max"] - value["original", f"auc_{d}_max"] for d in DETECTORS)
+        excess = {d: value["result", f"auc_{d}_max"] - value["original", f"auc_{d}_max"] for d in DETECTORS}
+        worst = max(excess, key=lambda d: -np.inf if np.isnan(excess[d]) else excess[d])
         factor = value["result", "enl_ratio"] / value["original", "enl_ratio"]
         out.append(
             {
                 "band": band,
-                "auc_excess": excess,
+                "detector": worst,
+                "auc_result": value["result", f"auc_{worst}_max"],
+                "auc_original": value["original", f"auc_{worst}_max"],
+                "auc_excess": excess[worst],
+                **{f"excess_{d}": excess[d] for d in DETECTORS},
                 "enl_ratio_factor": factor,
                 "epi_hole": value["result", "epi_hole"],
                 "hole_correlation": value["result", "hole_correlation"],
@@ -291,6 +310,36 @@ def verdict(table: pd.DataFrame) -> pd.DataFrame:
         )
     figures = pd.DataFrame(out)
     return figures.join(target_checks(figures))
+
+
+def missed_targets(checks: pd.DataFrame) -> list[str]:
+    """One line per target a :func:`verdict` row misses, naming the band, the detector or statistic and
+    its value against the target (empty when every target is met)."""
+    factor = TARGETS["enl_ratio_factor"]
+    lines = []
+    for row in checks.to_dict("records"):
+        band = row["band"]
+        if not row["ok_auc"]:
+            lines.append(
+                f"band {band}: detector {row['detector']} finds the edit: AUC {row['auc_result']:.3f} against "
+                f"{row['auc_original']:.3f} on the untouched image, excess {row['auc_excess']:.3f} "
+                f"(target <= {TARGETS['max_auc_excess']})"
+            )
+        if not row["ok_enl"]:
+            lines.append(
+                f"band {band}: ENL ratio hole/ring is {row['enl_ratio_factor']:.3f} times the untouched image's "
+                f"(target {1 / factor:.3f}-{factor})"
+            )
+        if not row["ok_epi"]:
+            lines.append(
+                f"band {band}: EPI in the hole {row['epi_hole']:.3f} (target {TARGETS['epi_min']}-{TARGETS['epi_max']})"
+            )
+        if not row["ok_correlation"]:
+            lines.append(
+                f"band {band}: hole correlation with the original {row['hole_correlation']:.3f}, the target is "
+                f"still there (target <= {TARGETS['max_hole_correlation']})"
+            )
+    return lines
 
 
 def audit_files(

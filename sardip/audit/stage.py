@@ -101,22 +101,26 @@ def verdicts(per_tile: pd.DataFrame) -> pd.DataFrame:
 def class_means(checks: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per ``keys`` group of verdict rows: tiles, mean of each verdict figure (the ENL ratio factor as a
     geometric mean, since it is judged as a ratio either way), the share of (tile, band) rows that meet
-    every target, and whether the means meet them (``meets_targets``)."""
-    table = (
-        checks.assign(log_enl=np.log(checks["enl_ratio_factor"]))
-        .groupby(keys, sort=False)
-        .agg(
-            n=("tile_id", "nunique"),
-            auc_excess=("auc_excess", "mean"),
-            log_enl=("log_enl", "mean"),
-            epi_hole=("epi_hole", "mean"),
-            hole_correlation=("hole_correlation", "mean"),
-            pass_share=("ok", "mean"),
-        )
+    every target, and whether the means meet them (``meets_targets``).
+
+    ``auc_excess`` is the largest of the detectors' mean excesses (``excess_<name>``) and ``detector``
+    names it: the mean of each row's largest excess would add the noise of every detector to a fill that
+    none of them finds."""
+    excess = [f"excess_{d}" for d in DETECTORS]
+    groups = checks.assign(log_enl=np.log(checks["enl_ratio_factor"])).groupby(keys, sort=False)
+    means = groups[excess].mean()
+    table = groups.agg(
+        n=("tile_id", "nunique"),
+        log_enl=("log_enl", "mean"),
+        epi_hole=("epi_hole", "mean"),
+        hole_correlation=("hole_correlation", "mean"),
+        pass_share=("ok", "mean"),
     )
-    table.insert(2, "enl_ratio_factor", np.exp(table.pop("log_enl")))
+    table.insert(1, "detector", means.fillna(-np.inf).idxmax(axis=1).str.removeprefix("excess_"))
+    table.insert(2, "auc_excess", means.max(axis=1))
+    table.insert(3, "enl_ratio_factor", np.exp(table.pop("log_enl")))
     table["meets_targets"] = target_checks(table)["ok"]
-    return table
+    return table.join(means)
 
 
 def comparison(per_tile_audit: pd.DataFrame, per_tile_metrics: pd.DataFrame) -> pd.DataFrame:

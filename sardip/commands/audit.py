@@ -1,20 +1,25 @@
-"""``sardip audit ORIGINAL RESULT --mask MASK``: can the edited area be told from its surroundings?"""
+"""``sardip audit ORIGINAL RESULT --mask MASK [--check]``: can the edited area be told from its surroundings?
+
+With ``--check`` the command is a gate for a data provider's release: it exits with status 1 when any
+target is missed and names, on standard error, each band, detector or statistic and its value."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import sys
 
 import pandas as pd
 
-from sardip.audit import DETECTORS, TARGETS, audit_files, verdict
+from sardip.audit import DETECTORS, TARGETS, audit_files, missed_targets, verdict
 from sardip.commands import add_comparison_arguments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("audit", help="forensic audit of an inpainted area against its ring", description=__doc__)
     add_comparison_arguments(parser, "edited area", "print JSON: band -> subject -> metric -> value")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed, naming it on stderr")
     parser.set_defaults(func=run)
 
 
@@ -49,8 +54,14 @@ def run(args: argparse.Namespace) -> int:
     checks = verdict(table)
     if args.json:
         print(json.dumps(as_json(table, checks), indent=2))
+    else:
+        print(as_text(table, checks))
+        print("\nsubject original = the untouched image with the same mask (the baseline).")
+        print("auc_*: two-sided ROC AUC of hidden vs ring pixels (seam: the boundary vs parallel contours),")
+        print("0.5 = undetectable.")
+    if not args.check:
         return 0
-    print(as_text(table, checks))
-    print("\nsubject original = the untouched image with the same mask (the baseline).")
-    print("auc_*: two-sided ROC AUC of hidden vs ring pixels, 0.5 = undetectable.")
-    return 0
+    missed = missed_targets(checks)
+    for line in missed:
+        print(f"sardip audit: {args.result}: {line}", file=sys.stderr)
+    return 1 if missed else 0

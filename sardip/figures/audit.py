@@ -39,11 +39,14 @@ def fig_audit_methods(table: pd.DataFrame, out: str | Path) -> Path:
         ("epi_hole", "EPI inside the hole"),
         ("ssim_NIA", "SSIM on known pixels (NIA)"),
     ]
-    fig = Figure(figsize=(4.2 * len(panels), 4.2), layout="constrained")
-    axes = fig.subplots(1, len(panels))
+    columns = (len(panels) + 1) // 2
+    fig = Figure(figsize=(4.2 * columns, 8.4), layout="constrained")
+    axes = fig.subplots(2, columns).ravel()
+    for ax in axes[len(panels) :]:
+        ax.set_axis_off()
     x = np.arange(len(methods))
     width = 0.8 / max(len(classes), 1)
-    for ax, (column, title) in zip(axes, panels, strict=True):
+    for ax, (column, title) in zip(axes, panels, strict=False):
         for i, cls in enumerate(classes):
             rows = table[table["land_cover"] == cls].set_index("fill").reindex(methods)
             ax.bar(x + (i - (len(classes) - 1) / 2) * width, rows[column], width, label=cls)

@@ -1,0 +1,174 @@
+"""The detectors a forensic analyst would run on a published SAR scene, adapted to float dB.
+
+Each is blind to the edit (its statistic is computed over the whole image without the mask) and
+returns, for one window side, the samples :mod:`sardip.audit.detectors` ranks by ROC AUC:
+
+- :func:`cooc_score`, residual co-occurrences in the manner of Splicebuster (Cozzolino, Poggi and
+  Verdoliva 2015): third-order high-pass residuals along rows and columns, quantised to three levels
+  at +-:data:`COOC_THRESHOLD` of their robust spread, co-occurrences of three consecutive levels along
+  and across the residual's direction, their local histograms in a window, and the Mahalanobis
+  distance of each window's histogram from the image's own robust model (:func:`outlier_score`). It
+  sees the fine structure of the grain (its 2-D autocorrelation, its sidelobes) that local moments miss.
+- :func:`ratio_score`, the ratio-image test of SAR despeckling (Gomez, Ospina and Frery 2017):
+  intensity over its local mean should be pure, independent unit-mean speckle; the local mean,
+  variance and lag-1 correlation of the ratio are scored against the image's own model.
+- :func:`seam_samples`, an analyst scanning closed contours: the dB step across the hidden area's
+  boundary, averaged along the boundary, against the same step across parallel contours inside the
+  hole and in the ring. It needs the candidate contour, so it ranks its own samples instead of a
+  hole-versus-ring map.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from itertools import product
+
+import numpy as np
+from scipy import ndimage
+
+from sardip.audit.local import local_lag1, local_mean
+
+#: Quantisation bin edges of the co-occurrence residuals, in robust standard deviations (1.4826 MAD).
+COOC_THRESHOLD = 0.5
+#: Third-order residual (the four-tap finite difference Splicebuster builds its features on).
+COOC_RESIDUAL = np.array([-1.0, 3.0, -3.0, 1.0])
+#: Side (px) of the local mean the ratio test takes as the backscatter estimate.
+RATIO_ESTIMATE = 7
+#: Share of pixels the robust feature model keeps at each refit (the rest are candidate outliers).
+MODEL_KEEP = 0.75
+#: Spacing (px) of the grid of windows the feature model is fitted on.
+MODEL_STRIDE = 3
+#: Distances (px) of the contours, inside the hole and out in the ring, that :func:`seam_samples`
+#: compares the boundary with; a contour that does not fit in the hole or the ring is skipped.
+SEAM_OFFSETS: tuple[int, ...] = (2, 4, 6, 8)
+
+_SQUARE = np.ones((3, 3), bool)
+
+
+def _shift(a: np.ndarray, step: int, axis: int) -> np.ndarray:
+    """``a`` moved ``step`` px back along ``axis`` (out[i] = a[i + step]), the last row or column repeated."""
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (0, step)
+    return np.take(np.pad(a, pad, mode="edge"), np.arange(step, step + a.shape[axis]), axis=axis)
+
+
+def outlier_score(features: np.ndarray) -> np.ndarray:
+    """(H, W) Mahalanobis distance of each pixel's feature vector ``features`` (K, H, W) from the image's
+    own robust Gaussian model: fitted on every pixel of a :data:`MODEL_STRIDE` px grid (neighbouring
+    windows overlap, so a denser grid adds little), then twice on the :data:`MODEL_KEEP` share nearest
+    to it, so that an edited minority does not shape the model that judges it."""
+    k = features.shape[0]
+    grid = features[:, ::MODEL_STRIDE, ::MODEL_STRIDE].reshape(k, -1).T
+    keep = np.ones(grid.shape[0], bool)
+    for _ in range(3):
+        mean = grid[keep].mean(axis=0)
+        cov = np.atleast_2d(np.cov(grid[keep], rowvar=False))
+        inverse = np.linalg.inv(cov + np.eye(k) * max(1e-6 * np.trace(cov) / k, 1e-12))
+        centred = grid - mean
+        d2 = np.einsum("ij,ij->i", centred @ inverse, centred)
+        keep = d2 <= np.quantile(d2, MODEL_KEEP)
+    centred = features.reshape(k, -1).T - mean
+    d2 = np.einsum("ij,ij->i", centred @ inverse, centred)
+    return np.sqrt(np.maximum(d2, 0.0)).reshape(features.shape[1:])
+
+
+@cache
+def _cooc_classes() -> np.ndarray:
+    """Lookup: code ``9 (a+1) + 3 (b+1) + (c+1)`` of a level triple -> its class, triples that differ only
+    by sign or order (a residual and its mirror image) sharing one."""
+    triples = list(product((-1, 0, 1), repeat=3))
+    code = {t: 9 * (t[0] + 1) + 3 * (t[1] + 1) + (t[2] + 1) for t in triples}
+    mirror = {t: (t, t[::-1], tuple(-v for v in t), tuple(-v for v in t[::-1])) for t in triples}
+    canonical = {t: min(code[m] for m in mirror[t]) for t in triples}
+    names = {c: i for i, c in enumerate(sorted(set(canonical.values())))}
+    table = np.zeros(27, np.int64)
+    for t in triples:
+        table[code[t]] = names[canonical[t]]
+    return table
+
+
+def cooc_codes(db: np.ndarray) -> list[np.ndarray]:
+    """Per (residual direction, co-occurrence direction), the (H, W) class of each pixel's level triple."""
+    classes = _cooc_classes()
+    out = []
+    for residual_axis in (0, 1):
+        r = ndimage.correlate1d(db.astype(np.float64), COOC_RESIDUAL, axis=residual_axis, mode="reflect")
+        spread = 1.4826 * np.median(np.abs(r - np.median(r)))
+        step = COOC_THRESHOLD * spread if spread > 0 else np.inf
+        level = (r > step).astype(np.int64) - (r < -step)
+        for axis in (0, 1):
+            code = 9 * (level + 1) + 3 * (_shift(level, 1, axis) + 1) + (_shift(level, 2, axis) + 1)
+            out.append(classes[code])
+    return out
+
+
+def cooc_score(db: np.ndarray, w: int) -> np.ndarray:
+    """Outlier score of each ``w`` x ``w`` window's residual co-occurrence histogram (square-rooted, so
+    rare and common triples weigh alike) under the image's own model."""
+    n = int(_cooc_classes().max()) + 1
+    features = [
+        np.sqrt(np.clip(local_mean((codes == c).astype(np.float64), w), 0.0, 1.0))
+        for codes in cooc_codes(db)
+        for c in range(n)
+    ]
+    return outlier_score(np.stack(features))
+
+
+def speckle_ratio(db: np.ndarray) -> np.ndarray:
+    """Linear intensity over its :data:`RATIO_ESTIMATE` px local mean: unit-mean speckle where the
+    backscatter is locally constant."""
+    intensity = 10 ** (db.astype(np.float64) / 10)
+    return intensity / np.maximum(local_mean(intensity, RATIO_ESTIMATE), 1e-30)
+
+
+def ratio_score(db: np.ndarray, w: int) -> np.ndarray:
+    """Outlier score of the ratio image's local mean, log variance and lag-1 correlation in ``w`` x ``w``
+    windows under the image's own model."""
+    ratio = speckle_ratio(db)
+    mean = local_mean(ratio, w)
+    var = np.maximum(local_mean(ratio * ratio, w) - mean**2, 1e-12)
+    return outlier_score(np.stack([mean, np.log(var), local_lag1(ratio, w)]))
+
+
+def _contour_steps(db: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(contour, step): the pixels of ``region`` with a 4-neighbour outside it, and the mean absolute dB
+    difference to those neighbours (0 elsewhere). Neighbours beyond the image do not count."""
+    total = np.zeros(db.shape)
+    count = np.zeros(db.shape)
+    padded_db = np.pad(db, 1, mode="edge")
+    padded_region = np.pad(region, 1, constant_values=True)
+    h, w = db.shape
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        nb_db = padded_db[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        crossing = region & ~padded_region[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        total += np.where(crossing, np.abs(db - nb_db), 0.0)
+        count += crossing
+    contour = count > 0
+    return contour, np.where(contour, total / np.maximum(count, 1), 0.0)
+
+
+def _along(contour: np.ndarray, step: np.ndarray, w: int) -> np.ndarray:
+    """Per contour pixel, the mean step of the contour's own pixels in its ``w`` x ``w`` window."""
+    weight = ndimage.uniform_filter(contour.astype(np.float64), w, mode="constant")
+    mean = ndimage.uniform_filter(step, w, mode="constant") / np.maximum(weight, 1e-12)
+    return mean[contour]
+
+
+def seam_samples(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """(boundary, elsewhere): the step across the hole's boundary, averaged over ``w`` px of boundary,
+    and the same across the contours :data:`SEAM_OFFSETS` px inside the hole and out in the ring (those
+    whose pixels and outer neighbours all lie in the hole or the ring)."""
+    inside = ndimage.binary_erosion(hole | ring, _SQUARE)
+    boundary, step = _contour_steps(db, hole)
+    others = []
+    for offset in SEAM_OFFSETS:
+        for region in (
+            ndimage.binary_dilation(hole, _SQUARE, iterations=offset),
+            ndimage.binary_erosion(hole, _SQUARE, iterations=offset),
+        ):
+            contour, contour_step = _contour_steps(db, region)
+            if contour.any() and not (contour & ~inside).any():
+                others.append(_along(contour, contour_step, w))
+    if not others:
+        return np.empty(0), np.empty(0)
+    return _along(boundary & inside, step * inside, w), np.concatenate(others)
