@@ -75,6 +75,14 @@ BACKGROUND_SIGMA = 2.0
 GRAIN_INNER = 2
 #: Largest lag-1 correlation synthesised (a kernel for 0.95 is already ~4 px wide).
 MAX_RHO = 0.95
+#: Hidden pixels up to this distance (px) from known ones draw their grain conditioned on the real grain
+#: of the known pixels as close to the hole (:func:`condition_on_known`).
+SEAM_BAND = 3
+#: Side (px) of the blocks the conditioning is solved in, and the nugget added to its correlations (the
+#: real grain is not exactly the copula's).
+KRIGING_BLOCK = 32
+KRIGING_NUGGET = 0.01
+_SQUARE = np.ones((3, 3), bool)
 _CORRECTION_ROUNDS = 4
 _HERMITE_NODES = 48
 
@@ -218,15 +226,82 @@ def copula_gaussian_rho(rho: float, grain: np.ndarray) -> float:
     return float(optimize.brentq(lambda r: copula_lag1(r, grain) - rho, 0.0, 0.9999, xtol=1e-6))
 
 
+def draw_gaussian(rng: np.random.Generator, params: SpeckleParams, shape: tuple[int, int]) -> np.ndarray:
+    """The copula's unit-variance Gaussian field (H, W): white noise filtered by the kernel widths of
+    ``params`` (circular boundary, so the field is stationary)."""
+    g = rng.standard_normal(shape)
+    g = ndimage.gaussian_filter(g, (params.sigma_rows, params.sigma_cols), mode="wrap")
+    std = g.std()
+    return g / std if std > 0 else g
+
+
 def draw_grain(
     rng: np.random.Generator, grain: np.ndarray, params: SpeckleParams, shape: tuple[int, int]
 ) -> np.ndarray:
     """A grain field (H, W) in dB with the marginal of the sorted sample ``grain`` and the lag-1
     correlations of ``params`` (its copula kernel widths)."""
-    g = rng.standard_normal(shape)
-    g = ndimage.gaussian_filter(g, (params.sigma_rows, params.sigma_cols), mode="wrap")
-    std = g.std()
-    return _grain_of_gaussian(g / std if std > 0 else g, grain)
+    return _grain_of_gaussian(draw_gaussian(rng, params, shape), grain)
+
+
+def _kernel_autocorr(sigma: float, lags: int) -> np.ndarray:
+    """Correlation at lags ``0..lags`` of white noise filtered by ``gaussian_filter1d(sigma)``."""
+    out = np.zeros(lags + 1)
+    if sigma <= 0:
+        out[0] = 1.0
+        return out
+    impulse = np.zeros(2 * (int(4 * sigma + 0.5) + lags) + 3)
+    impulse[len(impulse) // 2] = 1.0
+    h = ndimage.gaussian_filter1d(impulse, sigma, mode="constant")
+    out[:] = [np.dot(h[d:], h[: h.size - d]) for d in range(lags + 1)]
+    return out / out[0]
+
+
+def known_gaussian(db: np.ndarray, known: np.ndarray, grain: np.ndarray, params: SpeckleParams) -> np.ndarray:
+    """The known pixels' own grain (H, W) in the copula's Gaussian domain, ``Phi^-1(F(x))``: each value
+    minus its background as :func:`ring_grain` measures it, scaled alike, through the empirical
+    distribution ``F`` of the sorted sample ``grain``. NaN off ``known``."""
+    masked = np.where(known, db, np.nan)
+    residual = masked - _normalised_convolution(masked, _background_kernel())
+    factor = grain_variance_factor(sigma_for_lag1(params.rho_rows), sigma_for_lag1(params.rho_cols))
+    scaled = grain.mean() + (residual - grain.mean()) / np.sqrt(factor)
+    levels = (np.arange(grain.size) + 0.5) / grain.size
+    return np.where(known, special.ndtri(np.interp(np.nan_to_num(scaled), grain, levels)), np.nan)
+
+
+def condition_on_known(g: np.ndarray, g_known: np.ndarray, hidden: np.ndarray, params: SpeckleParams) -> np.ndarray:
+    """``g`` (H, W, the copula's Gaussian field) conditioned, near the hole's boundary, on the real grain
+    ``g_known`` (NaN where unknown): conditional simulation by simple kriging under the field's own
+    separable correlation, ``g + C_ps C_ss^-1 (g_known - g)_s``, with ``s`` the known pixels within
+    :data:`SEAM_BAND` px of the hole and ``p`` the hidden pixels within as many px of known ones.
+    Without it the drawn grain is independent of the real grain across the boundary, a seam that a
+    detector of the step across a contour finds (:mod:`sardip.audit.forensic`). Solved per
+    :data:`KRIGING_BLOCK` px block, with sources from a margin of twice the band around it."""
+    known = np.isfinite(g_known)
+    sources = known & ndimage.binary_dilation(hidden, _SQUARE, iterations=SEAM_BAND)
+    targets = hidden & ndimage.binary_dilation(known, _SQUARE, iterations=SEAM_BAND)
+    margin = 2 * SEAM_BAND
+    lags = KRIGING_BLOCK + 2 * margin
+    corr_rows = _kernel_autocorr(params.sigma_rows, lags)
+    corr_cols = _kernel_autocorr(params.sigma_cols, lags)
+    out = g.copy()
+    height, width = g.shape
+    for r0 in range(0, height, KRIGING_BLOCK):
+        for c0 in range(0, width, KRIGING_BLOCK):
+            block = (slice(r0, r0 + KRIGING_BLOCK), slice(c0, c0 + KRIGING_BLOCK))
+            if not targets[block].any():
+                continue
+            pr, pc = np.nonzero(targets[block])
+            pr, pc = pr + r0, pc + c0
+            rs, cs = max(r0 - margin, 0), max(c0 - margin, 0)
+            sr, sc = np.nonzero(sources[rs : r0 + KRIGING_BLOCK + margin, cs : c0 + KRIGING_BLOCK + margin])
+            if sr.size == 0:
+                continue
+            sr, sc = sr + rs, sc + cs
+            c_ss = corr_rows[np.abs(sr[:, None] - sr[None])] * corr_cols[np.abs(sc[:, None] - sc[None])]
+            c_ps = corr_rows[np.abs(pr[:, None] - sr[None])] * corr_cols[np.abs(pc[:, None] - sc[None])]
+            weights = np.linalg.solve(c_ss + KRIGING_NUGGET * np.eye(sr.size), c_ps.T)
+            out[pr, pc] = g[pr, pc] + (g_known[sr, sc] - g[sr, sc]) @ weights
+    return out
 
 
 def _normalised_convolution(db: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -338,7 +413,10 @@ def speckle_fill(
     params: list[SpeckleParams] = []
     for band, (known_db, filled_db) in enumerate(zip(image_db, fill_db, strict=True)):
         estimate, grain = _estimate_around(known_db.astype(np.float64), hidden, patch)
-        values = fill_background_db(filled_db) + draw_grain(rng, grain, estimate, hidden.shape)
+        known = np.isfinite(known_db) & ~hidden
+        g = draw_gaussian(rng, estimate, hidden.shape)
+        g = condition_on_known(g, known_gaussian(known_db.astype(np.float64), known, grain, estimate), hidden, estimate)
+        values = fill_background_db(filled_db) + _grain_of_gaussian(g, grain)
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
         params.append(estimate)
     return out, params

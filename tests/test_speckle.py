@@ -98,3 +98,21 @@ def test_fill_restores_looks_and_correlation_and_keeps_known_pixels(rng: np.rand
 def test_fill_rejects_mismatched_shapes() -> None:
     with pytest.raises(ValueError, match="do not match"):
         speckle_fill(np.zeros((2, 8, 8)), np.zeros((2, 8, 9)), np.zeros((8, 8), bool), 0)
+
+
+def _across_boundary(field: np.ndarray, hidden: np.ndarray) -> float:
+    """Correlation of the pairs of horizontal neighbours with one pixel hidden and the other known."""
+    left, right = field[:, :-1], field[:, 1:]
+    crossing = hidden[:, :-1] != hidden[:, 1:]
+    return float(np.corrcoef(left[crossing], right[crossing])[0, 1])
+
+
+def test_the_drawn_grain_continues_the_real_grain_across_the_boundary(rng: np.random.Generator) -> None:
+    """Without the conditioning the pairs that straddle the boundary are independent (a seam)."""
+    reflectivity, speckle, hidden = _scene(rng)
+    image = (reflectivity + 10 * np.log10(speckle)).astype(np.float32)
+    out, _ = speckle_fill(image, reflectivity + log_bias_db(LOOKS), hidden, seed=7)
+    for band in range(2):
+        real = _across_boundary(10 * np.log10(speckle[band]), hidden)
+        assert real > 0.3
+        assert _across_boundary(out[band] - reflectivity[band], hidden) == pytest.approx(real, abs=0.12)
