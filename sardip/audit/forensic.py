@@ -8,7 +8,8 @@ returns, for one window side, the samples :mod:`sardip.audit.detectors` ranks by
   at +-:data:`COOC_THRESHOLD` of their robust spread, co-occurrences of three consecutive levels along
   and across the residual's direction, their local histograms in a window, and the Mahalanobis
   distance of each window's histogram from the image's own robust model (:func:`outlier_score`). It
-  sees the fine structure of the grain (its 2-D autocorrelation, its sidelobes) that local moments miss.
+  is meant for the fine structure of the grain (its 2-D autocorrelation) that local moments miss; it
+  finds smooth fills, but not ``credible`` (``bench/results/credible.md``).
 - :func:`ratio_score`, the ratio-image test of SAR despeckling (Gomez, Ospina and Frery 2017):
   intensity over its local mean should be pure, independent unit-mean speckle; the local mean,
   variance and lag-1 correlation of the ratio are scored against the image's own model.
