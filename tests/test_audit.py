@@ -117,7 +117,7 @@ def _max_auc(table, subject: str = "result") -> dict[str, float]:
 
 
 def test_every_detector_is_in_the_registry_with_its_windows() -> None:
-    assert set(DETECTORS) == {"cv", "lag1", "cooc", "ratio", "seam"}
+    assert set(DETECTORS) == {"cv", "lag1", "cooc", "ratio", "seam", "learned"}
     assert all(d.windows and d.description for d in DETECTORS.values())
 
 

@@ -23,7 +23,8 @@ image without knowing the mask, for each window side of the detector, and score 
 the edit from its surroundings by the ROC AUC of the Mann-Whitney statistic. The local-moment detectors
 (``cv``, ``lag1``: windows :data:`WINDOWS`) and the forensic ones of :mod:`sardip.audit.forensic`
 (``cooc``, residual co-occurrences in the manner of Splicebuster, and ``ratio``, the ratio-image test:
-windows :data:`COOC_WINDOWS`) compare H with R pixels; ``seam`` compares the step across the boundary
+windows :data:`COOC_WINDOWS`) and ``learned``, a CNN localiser trained on the audit's own fills
+(:mod:`sardip.audit.learned`), compare H with R pixels; ``seam`` compares the step across the boundary
 of H with the step across parallel contours inside H and in R (:data:`SEAM_WINDOWS`: the boundary
 length it averages over). A detector does not know whether the edit raises or lowers its statistic, so
 the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 = undetectable, 1 = found. ``auc_<name>`` rows
@@ -44,6 +45,7 @@ import pandas as pd
 from scipy import ndimage, stats
 
 from sardip.audit.forensic import cooc_score, ratio_score, seam_samples
+from sardip.audit.learned import learned_score
 from sardip.audit.local import local_lag1, local_mean, windows_in
 from sardip.geotiff import read_pair
 from sardip.masks import make_mask, ring_mask
@@ -55,6 +57,8 @@ WINDOWS: tuple[int, ...] = (5, 9, 15)
 COOC_WINDOWS: tuple[int, ...] = (9, 15, 25)
 #: Lengths (px) of boundary the ``seam`` detector averages its step over.
 SEAM_WINDOWS: tuple[int, ...] = (1, 5, 9)
+#: Window sides (px) the ``learned`` detector's logit map is averaged over (1: as the net gives it).
+LEARNED_WINDOWS: tuple[int, ...] = (1, 5, 9)
 SUBJECTS: tuple[str, ...] = ("result", "original")
 COLUMNS: tuple[str, ...] = ("band", "subject", "metric", "window", "value")
 
@@ -157,6 +161,11 @@ DETECTORS: dict[str, Detector] = {
         "outlier score of the ratio image's local mean, variance and correlation (intensity over local mean)",
         hole_and_ring(ratio_score),
         COOC_WINDOWS,
+    ),
+    "learned": Detector(
+        "CNN localiser trained on the audit's own fills, filled-or-real logit (sardip.audit.learned)",
+        hole_and_ring(learned_score),
+        LEARNED_WINDOWS,
     ),
     "seam": Detector(
         "dB step across the hidden area's boundary against parallel contours inside and around it",

@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 
-from sardip.audit import DETECTORS, TARGETS, audit_files, missed_targets, verdict
+from sardip.audit import DETECTORS, TARGETS, audit_files, learned, missed_targets, verdict
 from sardip.commands import add_comparison_arguments
 
 
@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("audit", help="forensic audit of an inpainted area against its ring", description=__doc__)
     add_comparison_arguments(parser, "edited area", "print JSON: band -> subject -> metric -> value")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed, naming it on stderr")
+    parser.add_argument(
+        "--detector-model",
+        metavar="PATH",
+        help="weights of the learned detector (default: the model shipped with sardip; the workflow's "
+        "train_detector writes results/audit/learned/model.pt)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,6 +56,8 @@ def as_text(table: pd.DataFrame, checks: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.detector_model:
+        learned.use_model(args.detector_model)
     table = audit_files(args.original, args.result, args.mask, invert_mask=args.invert_mask)
     checks = verdict(table)
     if args.json:
