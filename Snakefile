@@ -75,5 +75,6 @@ rule all:
         rules.fig_accuracy.output,
         rules.fig_audit.output,
         rules.fig_audit_curve.output,
+        rules.train_detector.output,
         expand(rules.fig_confusion.output, model=config["classify"]["models"]),
         rules.anonymise.input,

@@ -122,3 +122,50 @@ rule fig_audit_curve:
         "Time-to-quality figure: audit of the DIP snapshots with and without speckle"
     script:
         "../scripts/fig_audit_curve.py"
+
+
+def detector_tiles(wildcards):
+    """S1 tile, mask and DIP snapshots of every kept tile: what the learned detector trains on."""
+    tiles = kept_tiles()
+    return {
+        "s1": [selected().loc[t, "s1_path"] for t in tiles],
+        "masks": expand("results/dip/{tile}/mask.tif", tile=tiles),
+        "snapshots": expand(
+            "results/dip/{tile}/snapshots/iter_{it:06d}.tif",
+            tile=tiles,
+            it=CURVE_ITERATIONS,
+        ),
+    }
+
+
+rule train_detector:
+    input:
+        unpack(detector_tiles),
+    output:
+        model="results/audit/learned/model.pt",
+        record="results/audit/learned/model.json",
+        heldout=report(
+            "results/audit/learned/heldout.tsv",
+            caption="../workflow_report/learned_heldout.rst",
+            category="6. Credible anonymisation",
+        ),
+    log:
+        "logs/audit/train_detector.log",
+    benchmark:
+        "benchmarks/audit/train_detector.tsv"
+    conda:
+        "../envs/sardip.yaml"
+    threads: config["inpaint"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    params:
+        tiles=kept_tiles,
+        iterations=CURVE_ITERATIONS,
+        learned=config["audit"]["learned"],
+        seed=config["inpaint"]["seed"],
+        device=config["inpaint"]["device"],
+    message:
+        "Training the learned detector on the audit's own fills ({params.learned[steps]} steps)"
+    script:
+        "../scripts/train_detector.py"

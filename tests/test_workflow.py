@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import REPO, run_snakemake
 
+from sardip.audit import DETECTORS
 from sardip.classes import PAPER_CLASSES
 from sardip.demo import DEMO_SCENES
 
@@ -43,6 +44,11 @@ def test_whole_dag_and_report_on_tiny_data(tmp_path):
     windows = pd.read_csv(tmp_path / "results/anonymise/windows.tsv", sep="\t")
     assert set(windows["scene"]) == {"demo"} and len(windows) > 1
     assert (figures / "anonymise" / "demo.png").stat().st_size > 10_000
+    comparison = pd.read_csv(tmp_path / "results/audit/comparison.tsv", sep="\t")
+    for name in DETECTORS:
+        assert {f"auc_{name}_result", f"auc_{name}_original"} <= set(comparison.columns), name
+    heldout = pd.read_csv(tmp_path / "results/audit/learned/heldout.tsv", sep="\t")
+    assert {"gdal", "constant", "untouched"} <= set(heldout["fill"])
     run_snakemake(tmp_path, "--configfile", TINY, "--report", "results/report.html")
     html = (tmp_path / "results/report.html").read_text(errors="ignore")
     assert len(html) > 100_000 and "fig14_ssim.png" in html and "dropped.tsv" in html
