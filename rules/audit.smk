@@ -160,7 +160,7 @@ rule train_detector:
         gpu=1,
         mem_mb=4000,
     params:
-        tiles=kept_tiles,
+        tiles=lambda wildcards: kept_tiles(),
         iterations=CURVE_ITERATIONS,
         learned=config["audit"]["learned"],
         seed=config["inpaint"]["seed"],
