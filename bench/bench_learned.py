@@ -13,7 +13,7 @@ first three scenes per landscape, the two OPERA crops, never seen), with their D
 ``sardip/audit/learned.pt`` (+ ``.json``, the training record) and the held-out AUC per fill to
 ``bench/results/learned.{md,json}``.
 
-    python bench/bench_learned.py [--steps 1500] [--per-image 10]
+    python bench/bench_learned.py [--steps 1500] [--per-image 10] [--dip-iterations 100 300]
 """
 
 from __future__ import annotations
@@ -63,16 +63,18 @@ def training_images() -> tuple[list[np.ndarray], list[str], list[str]]:
     return images, classes, ids
 
 
-def dip_outputs(images: list[np.ndarray], classes: list[str], ids: list[str], hidden: np.ndarray) -> list[dict]:
-    """Per image, network outputs after :data:`DIP_ITERATIONS` for the first tile of each training scene
+def dip_outputs(
+    images: list[np.ndarray], classes: list[str], ids: list[str], hidden: np.ndarray, iterations: tuple[int, ...]
+) -> list[dict]:
+    """Per image, network outputs after each of ``iterations`` for the first tile of each training scene
     (the ``p1`` patch and the first real crop), none for the others."""
     networks: list[dict] = [{} for _ in images]
     chosen = [i for i, name in enumerate(ids) if name.endswith("_p1_train") or name == "real_r0_c0_train"]
     for i in chosen:
         preset = get_preset("paper", classes[i])
-        result = fit(images[i][None], hidden, preset, [tile_seed(ids[i], SEED)], iterations=max(DIP_ITERATIONS),
-                     snapshot_iters=DIP_ITERATIONS, report_every=10**6)  # fmt: skip
-        networks[i] = {f"dip@{it}": result.snapshots[it][0] for it in DIP_ITERATIONS}
+        result = fit(images[i][None], hidden, preset, [tile_seed(ids[i], SEED)], iterations=max(iterations),
+                     snapshot_iters=iterations, report_every=10**6)  # fmt: skip
+        networks[i] = {f"dip@{it}": result.snapshots[it][0] for it in iterations}
         print(f"DIP {ids[i]}: {result.seconds:.0f} s", flush=True)
     return networks
 
@@ -116,12 +118,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--per-image", type=int, default=10)
+    parser.add_argument("--dip-iterations", type=int, nargs="+", default=list(DIP_ITERATIONS))
+    parser.add_argument("--model", type=Path, default=learned.DEFAULT_MODEL, help="where the weights go")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of learned.{md,json}")
     args = parser.parse_args()
     torch.set_num_threads(1)
     images, classes, ids = training_images()
     hidden = release_box((DEMO_SIZE, DEMO_SIZE))
     start = time.perf_counter()
-    networks = dip_outputs(images, classes, ids, hidden)
+    networks = dip_outputs(images, classes, ids, hidden, tuple(args.dip_iterations))
     dip_seconds = time.perf_counter() - start
     start = time.perf_counter()
     pool = learned.examples(images, networks, [hidden] * len(images), args.per_image, SEED)
@@ -139,15 +144,15 @@ def main() -> None:
     table = pd.concat(tables, ignore_index=True)
     summary = table.groupby(["set", "fill"], sort=False)["auc"].mean().round(4)
     record = {"steps": args.steps, "examples": len(pool), "train_images": len(images), "seed": SEED,
-              "dip_iterations": list(DIP_ITERATIONS), "loss_first": float(np.mean(losses[:50])),
+              "dip_iterations": args.dip_iterations, "loss_first": float(np.mean(losses[:50])),
               "loss_last": float(np.mean(losses[-50:])), "train_seconds": train_seconds,
               "example_seconds": example_seconds, "dip_seconds": dip_seconds,
               "heldout_auc": {f"{s}/{f}": v for (s, f), v in summary.items()}}  # fmt: skip
-    learned.save(net, learned.DEFAULT_MODEL, record)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "learned.json").write_text(json.dumps({**record, "rows": table.to_dict("records")}, indent=1))
+    learned.save(net, args.model, record)
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "learned.json").write_text(json.dumps({**record, "rows": table.to_dict("records")}, indent=1))
     text = markdown(table, record)
-    (RESULTS / "learned.md").write_text(text)
+    (args.results / "learned.md").write_text(text)
     print(text)
 
 
