@@ -124,20 +124,6 @@ rule fig_audit_curve:
         "../scripts/fig_audit_curve.py"
 
 
-def detector_tiles(wildcards):
-    """S1 tile, mask and DIP snapshots of every kept tile: what the learned detector trains on."""
-    tiles = kept_tiles()
-    return {
-        "s1": [selected().loc[t, "s1_path"] for t in tiles],
-        "masks": expand("results/dip/{tile}/mask.tif", tile=tiles),
-        "snapshots": expand(
-            "results/dip/{tile}/snapshots/iter_{it:06d}.tif",
-            tile=tiles,
-            it=CURVE_ITERATIONS,
-        ),
-    }
-
-
 rule train_detector:
     input:
         unpack(detector_tiles),

@@ -211,3 +211,17 @@ def scene_parts(wildcards):
 def part_windows(wildcards):
     plan = scene_plan(wildcards.name)
     return plan.loc[plan["part"] == wildcards.part, "window"].tolist()
+
+
+def detector_tiles(wildcards):
+    """S1 tile, mask and DIP snapshots of every kept tile: what the learned detector trains on."""
+    tiles = kept_tiles()
+    return {
+        "s1": [selected().loc[t, "s1_path"] for t in tiles],
+        "masks": expand("results/dip/{tile}/mask.tif", tile=tiles),
+        "snapshots": expand(
+            "results/dip/{tile}/snapshots/iter_{it:06d}.tif",
+            tile=tiles,
+            it=CURVE_ITERATIONS,
+        ),
+    }

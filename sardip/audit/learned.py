@@ -96,6 +96,8 @@ class Example:
 
 
 def _fill_names(networks: Mapping[str, np.ndarray]) -> list[str]:
+    """Every fill an image's examples draw from: the classic ones and its own network outputs, each
+    with and without speckle."""
     names = [f"{m}{s}" for m in CLASSIC for s in ("", "+speckle")]
     return names + [f"{n}{s}" for n in networks for s in ("", "+speckle")]
 
@@ -242,6 +244,7 @@ def load(path: Path):
     return net.eval()
 
 
+#: The weights the ``learned`` detector uses now (a one-element list, so :func:`use_model` can swap it).
 _MODEL = [DEFAULT_MODEL]
 
 
