@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
-from sardip.audit.forensic import cooc_score, ratio_score, seam_samples
-from sardip.audit.learned import learned_score
+from sardip.audit.forensic import cooc_indicators, cooc_score, ratio_score, seam_samples, speckle_ratio
+from sardip.audit.learned import learned_logits
 from sardip.audit.local import local_lag1, local_mean, windows_in
 from sardip.geotiff import read_pair
 from sardip.masks import make_mask, ring_mask
@@ -125,7 +125,7 @@ def local_cv(db: np.ndarray, w: int) -> np.ndarray:
     return np.sqrt(var) / np.maximum(mean, 1e-30)
 
 
-#: (dB band (H, W), hole, ring, window) -> (samples from the edit, samples from around it).
+#: (prepared dB band, hole, ring, window) -> (samples from the edit, samples from around it).
 Samples = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
 
@@ -139,13 +139,20 @@ def hole_and_ring(statistic: Callable[[np.ndarray, int], np.ndarray]) -> Samples
     return samples
 
 
+def _as_is(db: np.ndarray) -> np.ndarray:
+    return db
+
+
 @dataclass(frozen=True)
 class Detector:
-    """A blind detector: ``samples`` for each window side of ``windows``, ranked by ROC AUC."""
+    """A blind detector: ``samples`` of ``prepare(db)`` for each window side of ``windows``, ranked by ROC
+    AUC. ``prepare`` holds what does not depend on the window (a net's forward pass, residual codes),
+    so it runs once per band."""
 
     description: str
     samples: Samples
     windows: tuple[int, ...] = WINDOWS
+    prepare: Callable[[np.ndarray], np.ndarray] = _as_is
 
 
 #: Name -> detector. Scores appear as ``auc_<name>`` (per window) and ``auc_<name>_max``.
@@ -156,16 +163,19 @@ DETECTORS: dict[str, Detector] = {
         "outlier score of third-order residual co-occurrences against the image's own model (Splicebuster)",
         hole_and_ring(cooc_score),
         COOC_WINDOWS,
+        cooc_indicators,
     ),
     "ratio": Detector(
         "outlier score of the ratio image's local mean, variance and correlation (intensity over local mean)",
         hole_and_ring(ratio_score),
         COOC_WINDOWS,
+        speckle_ratio,
     ),
     "learned": Detector(
         "CNN localiser trained on the audit's own fills, filled-or-real logit (sardip.audit.learned)",
-        hole_and_ring(learned_score),
+        hole_and_ring(local_mean),
         LEARNED_WINDOWS,
+        learned_logits,
     ),
     "seam": Detector(
         "dB step across the hidden area's boundary against parallel contours inside and around it",
@@ -212,8 +222,9 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
     filled = _fill_nan(db)
     for name, detector in DETECTORS.items():
         scores = []
+        prepared = detector.prepare(filled)
         for w in detector.windows:
-            auc = roc_auc(*detector.samples(filled, hole, ring, w))
+            auc = roc_auc(*detector.samples(prepared, hole, ring, w))
             score = max(auc, 1 - auc) if np.isfinite(auc) else float("nan")
             out[(f"auc_{name}", w)] = score
             scores.append(score)

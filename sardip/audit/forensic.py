@@ -1,7 +1,8 @@
 """The detectors a forensic analyst would run on a published SAR scene, adapted to float dB.
 
 Each is blind to the edit (its statistic is computed over the whole image without the mask) and
-returns, for one window side, the samples :mod:`sardip.audit.detectors` ranks by ROC AUC:
+returns, for one window side, the samples :mod:`sardip.audit.detectors` ranks by ROC AUC (what does
+not depend on the window, :func:`cooc_indicators` and :func:`speckle_ratio`, is computed once per band):
 
 - :func:`cooc_score`, residual co-occurrences in the manner of Splicebuster (Cozzolino, Poggi and
   Verdoliva 2015): third-order high-pass residuals along rows and columns, quantised to three levels
@@ -103,16 +104,18 @@ def cooc_codes(db: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def cooc_score(db: np.ndarray, w: int) -> np.ndarray:
-    """Outlier score of each ``w`` x ``w`` window's residual co-occurrence histogram (square-rooted, so
-    rare and common triples weigh alike) under the image's own model."""
+def cooc_indicators(db: np.ndarray) -> np.ndarray:
+    """(K, H, W): per (code map of :func:`cooc_codes`, class), 1 where the pixel's level triple is of that
+    class. Computed once per band; :func:`cooc_score` takes their local means for each window."""
     n = int(_cooc_classes().max()) + 1
-    features = [
-        np.sqrt(np.clip(local_mean((codes == c).astype(np.float64), w), 0.0, 1.0))
-        for codes in cooc_codes(db)
-        for c in range(n)
-    ]
-    return outlier_score(np.stack(features))
+    return np.stack([(codes == c).astype(np.float64) for codes in cooc_codes(db) for c in range(n)])
+
+
+def cooc_score(indicators: np.ndarray, w: int) -> np.ndarray:
+    """Outlier score of each ``w`` x ``w`` window's residual co-occurrence histogram (the local means of
+    :func:`cooc_indicators`, square-rooted, so rare and common triples weigh alike) under the image's
+    own model."""
+    return outlier_score(np.stack([np.sqrt(np.clip(local_mean(one, w), 0.0, 1.0)) for one in indicators]))
 
 
 def speckle_ratio(db: np.ndarray) -> np.ndarray:
@@ -122,10 +125,9 @@ def speckle_ratio(db: np.ndarray) -> np.ndarray:
     return intensity / np.maximum(local_mean(intensity, RATIO_ESTIMATE), 1e-30)
 
 
-def ratio_score(db: np.ndarray, w: int) -> np.ndarray:
-    """Outlier score of the ratio image's local mean, log variance and lag-1 correlation in ``w`` x ``w``
-    windows under the image's own model."""
-    ratio = speckle_ratio(db)
+def ratio_score(ratio: np.ndarray, w: int) -> np.ndarray:
+    """Outlier score of the ratio image's (:func:`speckle_ratio`) local mean, log variance and lag-1
+    correlation in ``w`` x ``w`` windows under the image's own model."""
     mean = local_mean(ratio, w)
     var = np.maximum(local_mean(ratio * ratio, w) - mean**2, 1e-12)
     return outlier_score(np.stack([mean, np.log(var), local_lag1(ratio, w)]))

@@ -12,7 +12,7 @@ fills given as network outputs (the DIP at several iteration counts, as :func:`e
 them) pasted with and without speckle, and untouched bands (all real). :func:`train` fits the net with
 a class-balanced binary cross-entropy; :func:`heldout_auc` reports, per fill, the ROC AUC of the
 filled against the ring's pixels on images the net never saw. :func:`save` writes the weights with
-their training record; the audit's ``learned`` detector (:func:`learned_score`) uses the model of
+their training record; the audit's ``learned`` detector (:func:`learned_logits`) uses the model of
 :func:`use_model`, by default the one shipped in the package (:data:`DEFAULT_MODEL`, trained by
 ``bench/bench_learned.py``).
 """
@@ -28,8 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from sardip.audit.local import local_mean
 
 #: Where the shipped model lies (weights; its training record beside it as ``.json``).
 DEFAULT_MODEL = Path(__file__).with_name("learned.pt")
@@ -254,10 +252,9 @@ def use_model(path: str | Path) -> None:
     _MODEL[0] = Path(path).resolve()
 
 
-def learned_score(db: np.ndarray, w: int) -> np.ndarray:
-    """The current model's logit map of a dB band, averaged over ``w`` x ``w`` windows."""
-    score = logit_map(load(_MODEL[0]), db)
-    return local_mean(score, w) if w > 1 else score
+def learned_logits(db: np.ndarray) -> np.ndarray:
+    """The current model's filled-or-real logit map of a dB band (the audit averages it per window)."""
+    return logit_map(load(_MODEL[0]), db)
 
 
 def scene_of(tile_id: str) -> str:
