@@ -15,7 +15,7 @@ area). Working in dB deals with the log bias: the fill already is a dB mean, ``1
 ``b(L) = (10 / ln 10) (digamma(L) - ln L)`` for L-look speckle, and the grain is drawn with the ring's
 own dB distribution, so no bias has to be added or removed.
 
-Grain marginal (:func:`ring_grain`): the ring's dB values minus their local background, a Gaussian of
+Grain marginal (:func:`grain_field`): the ring's dB values minus their local background, a Gaussian of
 ``BACKGROUND_SIGMA`` px with its central ``(2 GRAIN_INNER + 1)``-px square removed (a plain low-pass
 would take part of the correlated speckle into the background, about a third of its variance for
 Sentinel-1-like correlation, and the drawn grain would come out too smooth; the few per cent of variance
@@ -256,16 +256,12 @@ def _kernel_autocorr(sigma: float, lags: int) -> np.ndarray:
     return out / out[0]
 
 
-def known_gaussian(db: np.ndarray, known: np.ndarray, grain: np.ndarray, params: SpeckleParams) -> np.ndarray:
-    """The known pixels' own grain (H, W) in the copula's Gaussian domain, ``Phi^-1(F(x))``: each value
-    minus its background as :func:`ring_grain` measures it, scaled alike, through the empirical
-    distribution ``F`` of the sorted sample ``grain``. NaN off ``known``."""
-    masked = np.where(known, db, np.nan)
-    residual = masked - _normalised_convolution(masked, _background_kernel())
-    factor = grain_variance_factor(sigma_for_lag1(params.rho_rows), sigma_for_lag1(params.rho_cols))
-    scaled = grain.mean() + (residual - grain.mean()) / np.sqrt(factor)
+def known_gaussian(field: np.ndarray, known: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    """The known pixels' own grain (:func:`grain_field`) in the copula's Gaussian domain,
+    ``Phi^-1(F(x))``, through the empirical distribution ``F`` of the sorted sample ``grain``. NaN off
+    ``known``."""
     levels = (np.arange(grain.size) + 0.5) / grain.size
-    return np.where(known, special.ndtri(np.interp(np.nan_to_num(scaled), grain, levels)), np.nan)
+    return np.where(known, special.ndtri(np.interp(np.nan_to_num(field), grain, levels)), np.nan)
 
 
 def condition_on_known(g: np.ndarray, g_known: np.ndarray, hidden: np.ndarray, params: SpeckleParams) -> np.ndarray:
@@ -344,21 +340,24 @@ def grain_variance_factor(sigma_rows: float, sigma_cols: float) -> float:
     return float(np.sum(residual**2) / np.sum(noise**2))
 
 
-def ring_grain(db: np.ndarray, ring: np.ndarray, rho_rows: float, rho_cols: float) -> np.ndarray:
-    """Sorted grain sample of a dB band (H, W) on ``ring``: each value minus the Gaussian-weighted mean
-    of its neighbours, its own ``2 GRAIN_INNER + 1`` square left out, with its spread about the mean
-    divided by the square root of :func:`grain_variance_factor` for the lag-1 correlations
-    ``rho_rows`` / ``rho_cols`` of the dB values (module docstring)."""
-    residual = (db - _normalised_convolution(db, _background_kernel()))[ring]
-    residual = residual[np.isfinite(residual)]
+def grain_field(db: np.ndarray, ring: np.ndarray, rho_rows: float, rho_cols: float) -> np.ndarray:
+    """The grain (H, W) of a dB band (NaN = unknown): each value minus the Gaussian-weighted mean of its
+    neighbours, its own ``2 GRAIN_INNER + 1`` square left out, with its spread about the mean on
+    ``ring`` divided by the square root of :func:`grain_variance_factor` for the lag-1 correlations
+    ``rho_rows`` / ``rho_cols`` of the dB values (module docstring). Its finite values on the ring,
+    sorted, are the grain sample the fill draws from."""
+    residual = db - _normalised_convolution(db, _background_kernel())
+    on_ring = residual[ring]
+    centre = on_ring[np.isfinite(on_ring)].mean()
     factor = grain_variance_factor(sigma_for_lag1(rho_rows), sigma_for_lag1(rho_cols))
-    return np.sort(residual.mean() + (residual - residual.mean()) / np.sqrt(factor))
+    return centre + (residual - centre) / np.sqrt(factor)
 
 
-def _estimate_around(db: np.ndarray, hidden: np.ndarray, patch: int) -> tuple[SpeckleParams, np.ndarray]:
-    """Speckle parameters and sorted grain of one dB band around ``hidden``: :func:`estimate_speckle`
-    on a ring of ``CONTEXT_AREA`` x the hole's area, doubled until it holds ``MIN_PATCHES`` blocks (on a
-    tile too small even then, blocks of ``MIN_PATCH`` px are used); the grain on the same ring."""
+def _estimate_around(db: np.ndarray, hidden: np.ndarray, patch: int) -> tuple[SpeckleParams, np.ndarray, np.ndarray]:
+    """Speckle parameters, sorted grain sample and grain field (:func:`grain_field`) of one dB band
+    around ``hidden``: :func:`estimate_speckle` on a ring of ``CONTEXT_AREA`` x the hole's area, doubled
+    until it holds ``MIN_PATCHES`` blocks (on a tile too small even then, blocks of ``MIN_PATCH`` px are
+    used); the grain sample on the same ring."""
     known = np.isfinite(db) & ~hidden
     intensity = 10 ** (db / 10)
     factor = CONTEXT_AREA
@@ -374,7 +373,9 @@ def _estimate_around(db: np.ndarray, hidden: np.ndarray, patch: int) -> tuple[Sp
                 factor, patch = CONTEXT_AREA, MIN_PATCH
             else:
                 raise
-    grain = ring_grain(np.where(known, db, np.nan), context, estimate.rho_rows, estimate.rho_cols)
+    field = grain_field(np.where(known, db, np.nan), context, estimate.rho_rows, estimate.rho_cols)
+    on_ring = field[context]
+    grain = np.sort(on_ring[np.isfinite(on_ring)])
     params = SpeckleParams(
         looks=estimate.looks,
         rho_rows=estimate.rho_rows,
@@ -384,7 +385,7 @@ def _estimate_around(db: np.ndarray, hidden: np.ndarray, patch: int) -> tuple[Sp
         grain_std_db=float(grain.std()),
         patches=estimate.patches,
     )
-    return params, grain
+    return params, grain, field
 
 
 def speckle_fill(
@@ -398,7 +399,7 @@ def speckle_fill(
     """``image_db`` (C, H, W) with the hidden area replaced by ``fill_db`` (C, H, W, dB) carrying grain.
 
     Per band: speckle statistics and grain from the known pixels around ``hidden`` (H, W) bool
-    (:func:`estimate_speckle`, :func:`ring_grain`), then inside the hole ``G * fill + N`` (``G *``:
+    (:func:`estimate_speckle`, :func:`grain_field`), then inside the hole ``G * fill + N`` (``G *``:
     :func:`fill_background_db`) with N from :func:`draw_grain` and ``np.random.default_rng(seed)`` (bands
     drawn in order). Outside the hole the output is ``image_db`` itself (same values, bit for bit);
     NaN in ``fill_db`` stays NaN. Returns the output (float32) and the parameters per band.
@@ -412,10 +413,10 @@ def speckle_fill(
     out = image_db.copy()
     params: list[SpeckleParams] = []
     for band, (known_db, filled_db) in enumerate(zip(image_db, fill_db, strict=True)):
-        estimate, grain = _estimate_around(known_db.astype(np.float64), hidden, patch)
+        estimate, grain, field = _estimate_around(known_db.astype(np.float64), hidden, patch)
         known = np.isfinite(known_db) & ~hidden
         g = draw_gaussian(rng, estimate, hidden.shape)
-        g = condition_on_known(g, known_gaussian(known_db.astype(np.float64), known, grain, estimate), hidden, estimate)
+        g = condition_on_known(g, known_gaussian(field, known, grain), hidden, estimate)
         values = fill_background_db(filled_db) + _grain_of_gaussian(g, grain)
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
         params.append(estimate)
