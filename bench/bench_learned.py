@@ -135,10 +135,9 @@ def main() -> None:
     net, losses = learned.train(pool, args.steps, SEED)
     train_seconds = time.perf_counter() - start
     print(f"trained: loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f} in {train_seconds:.0f} s")
-    fills = [f"{m}{s}" for m in learned.CLASSIC for s in ("", "+speckle")]
     tables = []
     for name, (held_images, holes, nets) in heldout_sets().items():
-        names = fills + sorted({f"{n}{s}" for net_map in nets for n in net_map for s in ("", "+speckle")})
+        names = learned.fill_names(sorted({n for net_map in nets for n in net_map}))
         tables.append(learned.heldout_auc(net, held_images, holes, names, nets, SEED).assign(set=name))
         print(f"held out: {name}", flush=True)
     table = pd.concat(tables, ignore_index=True)

@@ -93,11 +93,18 @@ class Example:
     fill: str
 
 
-def _fill_names(networks: Mapping[str, np.ndarray]) -> list[str]:
-    """Every fill an image's examples draw from: the classic ones and its own network outputs, each
-    with and without speckle."""
-    names = [f"{m}{s}" for m in CLASSIC for s in ("", "+speckle")]
-    return names + [f"{n}{s}" for n in networks for s in ("", "+speckle")]
+def fill_names(networks: Iterable[str]) -> list[str]:
+    """The classic fills and the named network outputs, each without and with speckle."""
+    from sardip.fill import SPECKLE_SUFFIX
+
+    return [f"{name}{suffix}" for name in (*CLASSIC, *networks) for suffix in ("", SPECKLE_SUFFIX)]
+
+
+def _source(fill: str) -> str:
+    """A fill's name without its speckle suffix: a classic method or a network output."""
+    from sardip.fill import SPECKLE_SUFFIX
+
+    return fill.removesuffix(SPECKLE_SUFFIX)
 
 
 def filled(
@@ -107,7 +114,8 @@ def filled(
     ``networks`` (name -> (C, H, W) dB), ``+speckle`` for speckle-consistent filling."""
     from sardip.fill import classic_fill, parse_variant, paste_db
 
-    name, speckle = fill.removesuffix("+speckle"), fill.endswith("+speckle")
+    name = _source(fill)
+    speckle = name != fill
     if name in networks:
         source = networks[name]
     else:
@@ -123,20 +131,20 @@ def examples(
     per_image: int,
     seed: int,
 ) -> list[Example]:
-    """``per_image`` examples per image (C, H, W dB): a random fill of :func:`_fill_names` on a random
+    """``per_image`` examples per image (C, H, W dB): a random fill of :func:`fill_names` on a random
     hole (the image's own ``holes[i]`` for network outputs, which were fitted to it), one band each;
     a :data:`UNTOUCHED_SHARE` of them untouched."""
     rng = np.random.default_rng(seed)
     out: list[Example] = []
     for image, nets, own in zip(images, networks, holes, strict=True):
-        names = _fill_names(nets)
+        names = fill_names(nets)
         for _ in range(per_image):
             band = int(rng.integers(image.shape[0]))
             if rng.random() < UNTOUCHED_SHARE:
                 out.append(Example(normalise(image[band]), np.zeros(image.shape[1:], bool), "untouched"))
                 continue
             fill = names[int(rng.integers(len(names)))]
-            is_network = fill.removesuffix("+speckle") in nets
+            is_network = _source(fill) in nets
             hidden = own if is_network else random_hole(rng, image.shape[1:])
             result = filled(image, hidden, fill, nets, int(rng.integers(2**31)))
             out.append(Example(normalise(result[band]), hidden, fill))
@@ -209,7 +217,7 @@ def heldout_auc(net, images: Sequence[np.ndarray], holes: Sequence[np.ndarray], 
     for index, (image, hidden, nets) in enumerate(zip(images, holes, networks, strict=True)):
         ring = ring_mask(hidden, np.ones_like(hidden))
         for fill in ["untouched", *fills]:
-            if fill.removesuffix("+speckle") not in (*CLASSIC, *nets) and fill != "untouched":
+            if _source(fill) not in (*CLASSIC, *nets) and fill != "untouched":
                 continue
             result = image if fill == "untouched" else filled(image, hidden, fill, nets, seed + index)
             for band in range(image.shape[0]):
@@ -290,8 +298,7 @@ def train_on_tiles(
     pool = examples(images, nets, holes, per_image, seed)
     net, losses = train(pool, steps, seed, device=device)
     held_images, held_nets, held_holes = data["held"]
-    fills = sorted({f"{n}{s}" for m in held_nets for n in m for s in ("", "+speckle")})
-    fills = [f"{m}{s}" for m in CLASSIC for s in ("", "+speckle")] + fills
+    fills = fill_names(sorted({name for nets in held_nets for name in nets}))
     table = heldout_auc(net, held_images, held_holes, fills, held_nets, seed)
     record = {"steps": steps, "examples": len(pool), "train_scenes": sorted(set(scenes) - held),
               "heldout_scenes": sorted(held), "seed": seed, "device": device,
