@@ -41,10 +41,12 @@ Synthesis (:func:`draw_grain`): a Gaussian copula. A white N(0, 1) field is low-
 and columns by Gaussian kernels (circular boundary, so the field is stationary) and scaled to unit
 variance; each value ``g`` becomes the ring grain's ``Phi(g)`` quantile. The kernel widths are solved so
 that the lag-1 correlation of the drawn grain equals the estimate (the copula's correlation follows from
-the Gaussian one by Gauss-Hermite quadrature over the same quantile function). Assumptions: the grain is
-stationary around the hole (a ring that straddles two land covers lends the hole the mix of both), its
-correlation has a Gaussian shape, and its joint law beyond pairs of neighbours is the copula's; the
-hole's background comes from the fill."""
+the Gaussian one by Gauss-Hermite quadrature over the same quantile function). The grain's spread
+varies in space (:func:`grain_spread`): each hidden pixel scales the drawn grain by the ring's local
+spread on its side. Assumptions: the grain's marginal shape and correlation are stationary around the
+hole (a ring that straddles two land covers lends the hole their mixed shape, each side's spread),
+its correlation has a Gaussian shape, and its joint law beyond pairs of neighbours is the copula's;
+the hole's background comes from the fill."""
 
 from __future__ import annotations
 
@@ -82,6 +84,11 @@ SEAM_BAND = 3
 #: real grain is not exactly the copula's).
 KRIGING_BLOCK = 32
 KRIGING_NUGGET = 0.01
+#: The grain's spread varies in space: measured on the ring in Gaussian windows of ``SPREAD_SIGMA`` px and
+#: carried into the hole by Gaussian weights of ``SPREAD_REACH`` times the hole's inradius, at least
+#: ``SPREAD_SIGMA`` (:func:`grain_spread`; 0.5 and 1 averaged the two sides of a ring too much).
+SPREAD_SIGMA = 4.0
+SPREAD_REACH = 0.3
 _SQUARE = np.ones((3, 3), bool)
 _CORRECTION_ROUNDS = 4
 _HERMITE_NODES = 48
@@ -353,9 +360,38 @@ def grain_field(db: np.ndarray, ring: np.ndarray, rho_rows: float, rho_cols: flo
     return centre + (residual - centre) / np.sqrt(factor)
 
 
-def _estimate_around(db: np.ndarray, hidden: np.ndarray, patch: int) -> tuple[SpeckleParams, np.ndarray, np.ndarray]:
-    """Speckle parameters, sorted grain sample and grain field (:func:`grain_field`) of one dB band
-    around ``hidden``: :func:`estimate_speckle` on a ring of ``CONTEXT_AREA`` x the hole's area, doubled
+def _masked_smooth(values: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-weighted mean (``sigma`` px) of ``values`` over the pixels ``where``, at every pixel."""
+    weight = ndimage.gaussian_filter(where.astype(np.float64), sigma, mode="nearest")
+    total = ndimage.gaussian_filter(np.where(where, values, 0.0), sigma, mode="nearest")
+    return total / np.maximum(weight, 1e-12)
+
+
+def grain_spread(field: np.ndarray, ring: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """The grain's spread (H, W) relative to its mean spread on ``ring``, interpolated into ``hidden``.
+
+    Where the texture changes across the ring (the OPERA RTC crops: terrain, a field edge), one
+    stationary grain spread evenly over the hole matches neither side. The local variance of the grain
+    field (:func:`grain_field`, NaN off the known pixels) in Gaussian windows of ``SPREAD_SIGMA`` px on
+    the ring is carried into the hole with Gaussian weights over the ring pixels (``SPREAD_REACH`` times
+    the hole's largest inradius, at least ``SPREAD_SIGMA``), so each hidden pixel takes the spread of
+    the ring on its side; the ratio to the ring's mean is 1 in a stationary ring, up to estimation
+    noise."""
+    on = ring & np.isfinite(field)
+    values = np.nan_to_num(field)
+    mean = _masked_smooth(values, on, SPREAD_SIGMA)
+    local = np.maximum(_masked_smooth(values**2, on, SPREAD_SIGMA) - mean**2, 0.0)
+    reach = max(SPREAD_REACH * float(ndimage.distance_transform_edt(hidden).max()), SPREAD_SIGMA)
+    carried = _masked_smooth(local, on, reach)
+    overall = float(local[on].mean())
+    return np.sqrt(carried / overall) if overall > 0 else np.ones_like(carried)
+
+
+def _estimate_around(
+    db: np.ndarray, hidden: np.ndarray, patch: int
+) -> tuple[SpeckleParams, np.ndarray, np.ndarray, np.ndarray]:
+    """Speckle parameters, sorted grain sample, grain field (:func:`grain_field`) and context ring of one
+    dB band around ``hidden``: :func:`estimate_speckle` on a ring of ``CONTEXT_AREA`` x the hole's area, doubled
     until it holds ``MIN_PATCHES`` blocks (on a tile too small even then, blocks of ``MIN_PATCH`` px are
     used); the grain sample on the same ring."""
     known = np.isfinite(db) & ~hidden
@@ -385,7 +421,7 @@ def _estimate_around(db: np.ndarray, hidden: np.ndarray, patch: int) -> tuple[Sp
         grain_std_db=float(grain.std()),
         patches=estimate.patches,
     )
-    return params, grain, field
+    return params, grain, field, context
 
 
 def speckle_fill(
@@ -400,9 +436,11 @@ def speckle_fill(
 
     Per band: speckle statistics and grain from the known pixels around ``hidden`` (H, W) bool
     (:func:`estimate_speckle`, :func:`grain_field`), then inside the hole ``G * fill + N`` (``G *``:
-    :func:`fill_background_db`) with N from :func:`draw_grain` and ``np.random.default_rng(seed)`` (bands
-    drawn in order). Outside the hole the output is ``image_db`` itself (same values, bit for bit);
-    NaN in ``fill_db`` stays NaN. Returns the output (float32) and the parameters per band.
+    :func:`fill_background_db`) with N from :func:`draw_grain`, conditioned on the real grain at the
+    boundary and scaled by the ring's local spread (:func:`grain_spread`), and
+    ``np.random.default_rng(seed)`` (bands drawn in order). Outside the hole the output is
+    ``image_db`` itself (same values, bit for bit); NaN in ``fill_db`` stays NaN. Returns the output
+    (float32) and the parameters per band.
     """
     image_db = np.asarray(image_db, dtype=np.float32)
     fill_db = np.asarray(fill_db, dtype=np.float64)
@@ -413,11 +451,13 @@ def speckle_fill(
     out = image_db.copy()
     params: list[SpeckleParams] = []
     for band, (known_db, filled_db) in enumerate(zip(image_db, fill_db, strict=True)):
-        estimate, grain, field = _estimate_around(known_db.astype(np.float64), hidden, patch)
+        estimate, grain, field, ring = _estimate_around(known_db.astype(np.float64), hidden, patch)
         known = np.isfinite(known_db) & ~hidden
         g = draw_gaussian(rng, estimate, hidden.shape)
         g = condition_on_known(g, known_gaussian(field, known, grain), hidden, estimate)
-        values = fill_background_db(filled_db) + _grain_of_gaussian(g, grain)
+        centre = float(grain.mean())
+        noise = centre + (_grain_of_gaussian(g, grain) - centre) * grain_spread(field, ring, hidden)
+        values = fill_background_db(filled_db) + noise
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
         params.append(estimate)
     return out, params

@@ -7,11 +7,13 @@ import pytest
 from scipy import special
 
 from sardip.demo import correlated_speckle
+from sardip.masks import ring_mask
 from sardip.speckle import (
     SpeckleParams,
     copula_gaussian_rho,
     draw_grain,
     estimate_speckle,
+    grain_spread,
     sigma_for_lag1,
     speckle_fill,
 )
@@ -116,3 +118,25 @@ def test_the_drawn_grain_continues_the_real_grain_across_the_boundary(rng: np.ra
         real = _across_boundary(10 * np.log10(speckle[band]), hidden)
         assert real > 0.3
         assert _across_boundary(out[band] - reflectivity[band], hidden) == pytest.approx(real, abs=0.12)
+
+
+def test_the_grain_spread_follows_the_ring_side_by_side(rng: np.random.Generator) -> None:
+    """Left of the hole 1-look speckle, right of it 16 looks: each side of the fill takes its own side's
+    grain spread (a stationary grain would give both halves the mix), and a stationary ring gives 1."""
+    reflectivity, _, hidden = _scene(rng)
+    columns = np.arange(SIZE)[None, :] < 70  # the hole spans columns 40-100
+    speckle = np.stack([np.where(columns, correlated_speckle(rng, (SIZE, SIZE), 1, CORR_SIGMA),
+                                 correlated_speckle(rng, (SIZE, SIZE), 16, CORR_SIGMA)) for _ in range(2)])  # fmt: skip
+    image = (reflectivity + 10 * np.log10(speckle)).astype(np.float32)
+    out, _ = speckle_fill(image, reflectivity + log_bias_db(4), hidden, seed=5)
+    grain = (out - reflectivity)[:, 55:106]
+    real = 10 * np.log10(speckle)[:, 55:106]
+    for band in range(2):
+        ratio_fill = grain[band, :, 45:60].std() / grain[band, :, 80:95].std()
+        ratio_real = real[band, :, 45:60].std() / real[band, :, 80:95].std()
+        assert ratio_real > 3
+        assert ratio_fill > 0.6 * ratio_real
+    flat = np.where(hidden, np.nan, 10 * np.log10(correlated_speckle(rng, (SIZE, SIZE), LOOKS, CORR_SIGMA)))
+    ring = ring_mask(hidden, ~hidden, 4.0)
+    spread = grain_spread(flat, ring, hidden)[hidden]
+    assert spread.mean() == pytest.approx(1.0, abs=0.05) and spread.std() < 0.05
