@@ -1,8 +1,9 @@
 """Train the audit's learned detector (:mod:`sardip.audit.learned`) and measure it on images it never saw.
 
 Training images: demo scenes that ``bench/bench_credible.py`` does not score (the fourth and fifth
-scene of each landscape, 128 px, cut into four 64 px tiles), and 64 px crops of the left half
-(columns 0-127) of the real SEN12MS tile, whose release hole and ring lie in columns 166-255. Fills:
+scene of each landscape, 128 px, whole and cut into four 64 px tiles), and 64 px and 128 px crops of
+the left half (columns 0-127) of the real SEN12MS tile, whose release hole and ring lie in columns
+166-255. The 128 px images hold random holes as large as the real tile's release hole. Fills:
 every classic method with and without speckle on random boxes and ellipses, and the DIP (``paper``
 preset of the tile's class, fitted here on one tile per training scene) after
 :data:`DIP_ITERATIONS` iterations, with and without speckle, on the tile's own hole.
@@ -13,7 +14,7 @@ first three scenes per landscape, the two OPERA crops, never seen), with their D
 ``sardip/audit/learned.pt`` (+ ``.json``, the training record) and the held-out AUC per fill to
 ``bench/results/learned.{md,json}``.
 
-    python bench/bench_learned.py [--steps 1500] [--per-image 10] [--dip-iterations 100 300]
+    python bench/bench_learned.py [--steps 2500] [--per-image 10] [--dip-iterations 100 300]
 """
 
 from __future__ import annotations
@@ -39,27 +40,33 @@ from sardip.seeds import tile_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-DIP_ITERATIONS = (100, 300)
+CACHE = WORK.parent / "bench_learned"
+DIP_ITERATIONS = (100, 300, 1000)
 TRAIN_SCENES = slice(3, 5)
 SEED = 15
 
 
 def training_images() -> tuple[list[np.ndarray], list[str], list[str]]:
-    """(images (2, 64, 64) dB, classes, ids): the training demo tiles and the real tile's left crops."""
+    """(images (2, H, W) dB, classes, ids): the training demo scenes and their 64 px tiles, the real tile's
+    left 64 px and 128 px crops."""
     images, classes, ids = [], [], []
     for cls, landscape in DEMO_LANDSCAPE.items():
         for scene in [s for s in DEMO_SCENES if s.landscape == landscape][TRAIN_SCENES]:
             _, db = render_scene(scene, 2 * DEMO_SIZE, 0, DEMO_LOOKS, DEMO_CORR)
+            images.append(db)
+            classes.append(cls)
+            ids.append(f"{scene.season}_s1_{scene.scene}_train")
             for patch, r, c in patch_grid(2):
                 images.append(db[:, r * DEMO_SIZE : (r + 1) * DEMO_SIZE, c * DEMO_SIZE : (c + 1) * DEMO_SIZE])
                 classes.append(cls)
                 ids.append(f"{scene.season}_s1_{scene.scene}_p{patch}_train")
     real = read_raster(REAL_TILE).db()
-    for r in range(0, 256, DEMO_SIZE):
-        for c in range(0, 128, DEMO_SIZE):
-            images.append(real[:, r : r + DEMO_SIZE, c : c + DEMO_SIZE])
-            classes.append("Forest")
-            ids.append(f"real_r{r}_c{c}_train")
+    for size in (DEMO_SIZE, 2 * DEMO_SIZE):
+        for r in range(0, 256 - size + 1, DEMO_SIZE):
+            for c in range(0, 128 - size + 1, DEMO_SIZE):
+                images.append(real[:, r : r + size, c : c + size])
+                classes.append("Forest")
+                ids.append(f"real_{size}_r{r}_c{c}_train")
     return images, classes, ids
 
 
@@ -67,14 +74,21 @@ def dip_outputs(
     images: list[np.ndarray], classes: list[str], ids: list[str], hidden: np.ndarray, iterations: tuple[int, ...]
 ) -> list[dict]:
     """Per image, network outputs after each of ``iterations`` for the first tile of each training scene
-    (the ``p1`` patch and the first real crop), none for the others."""
+    (the ``p1`` patch and the first real crop), none for the others. The fits are kept in
+    ``results/bench_learned`` (one file per tile and iteration list) and reused."""
     networks: list[dict] = [{} for _ in images]
-    chosen = [i for i, name in enumerate(ids) if name.endswith("_p1_train") or name == "real_r0_c0_train"]
+    chosen = [i for i, name in enumerate(ids) if name.endswith("_p1_train") or name == "real_64_r0_c0_train"]
+    CACHE.mkdir(parents=True, exist_ok=True)
     for i in chosen:
+        cached = CACHE / f"{ids[i]}_{'-'.join(map(str, iterations))}.npz"
+        if cached.exists():
+            networks[i] = dict(np.load(cached))
+            continue
         preset = get_preset("paper", classes[i])
         result = fit(images[i][None], hidden, preset, [tile_seed(ids[i], SEED)], iterations=max(iterations),
                      snapshot_iters=iterations, report_every=10**6)  # fmt: skip
         networks[i] = {f"dip@{it}": result.snapshots[it][0] for it in iterations}
+        np.savez_compressed(cached, **networks[i])
         print(f"DIP {ids[i]}: {result.seconds:.0f} s", flush=True)
     return networks
 
@@ -102,7 +116,7 @@ def markdown(table: pd.DataFrame, record: dict) -> str:
              f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s). "
              f"Trained on {record['examples']} examples ({record['train_images']} images) for {record['steps']} "
              f"steps in {record['train_seconds']:.0f} s; examples took {record['example_seconds']:.0f} s, the "
-             f"DIP fits {record['dip_seconds']:.0f} s.", "",
+             f"DIP fits {record['dip_seconds']:.0f} s (0: reused from results/bench_learned).", "",
              "One-sided AUC of the net's logit at the filled pixels against the ring's, mean over images and "
              "bands; `untouched` scores the unedited image with the same hole (what the net says of real "
              "pixels). `dip@N` is the paper preset after N iterations pasted as is, `credible@N` the same with "
@@ -116,7 +130,7 @@ def markdown(table: pd.DataFrame, record: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=2500)
     parser.add_argument("--per-image", type=int, default=10)
     parser.add_argument("--dip-iterations", type=int, nargs="+", default=list(DIP_ITERATIONS))
     parser.add_argument("--model", type=Path, default=learned.DEFAULT_MODEL, help="where the weights go")
@@ -129,7 +143,8 @@ def main() -> None:
     networks = dip_outputs(images, classes, ids, hidden, tuple(args.dip_iterations))
     dip_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    pool = learned.examples(images, networks, [hidden] * len(images), args.per_image, SEED)
+    holes = [hidden if nets else None for nets in networks]
+    pool = learned.examples(images, networks, holes, args.per_image, SEED)
     example_seconds = time.perf_counter() - start
     start = time.perf_counter()
     net, losses = learned.train(pool, args.steps, SEED)

@@ -37,8 +37,9 @@ DILATIONS: tuple[int, ...] = (1, 2, 4, 8, 1)
 RECEPTIVE_FIELD = 1 + 2 * sum(DILATIONS)
 #: Classic fills the examples draw from (``dip`` comes as network outputs).
 CLASSIC = ("gdal", "biharmonic", "telea", "navier-stokes", "constant")
-#: Share of untouched examples (nothing hidden).
-UNTOUCHED_SHARE = 0.1
+#: Share of untouched examples (nothing hidden): at 0.1 the net trained on holes up to half an image's
+#: side scored a fresh draw of speckle in a 64 px hole 0.09 above the untouched image.
+UNTOUCHED_SHARE = 0.25
 
 
 class ModelError(ValueError):
@@ -70,9 +71,10 @@ def _network():
 
 
 def random_hole(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """A box or an ellipse of random size (side 6 px to a third of the shorter side) and place."""
+    """A box or an ellipse of random size (side 6 px to half the shorter side) and place: an image twice
+    the release hole's side holds holes as deep as it, whose interiors lie beyond the net's field."""
     h, w = shape
-    side = int(rng.integers(6, max(7, min(h, w) // 3 + 1)))
+    side = int(rng.integers(6, max(7, min(h, w) // 2 + 1)))
     rows, cols = side, int(np.clip(side * rng.uniform(0.6, 1.6), 6, w // 2))
     r0 = int(rng.integers(side // 2, h - rows - side // 2 + 1))
     c0 = int(rng.integers(side // 2, w - cols - side // 2 + 1))
