@@ -17,7 +17,7 @@ Two stages, so the slow DIP fits run once and the scoring can be repeated:
     Audits every snapshot with and without speckle and every baseline, writes
     ``bench/results/credible.json``, ``credible.md`` and the time-to-quality curve ``credible_curve.png``.
     Entries with speckle are scored for ``--draws`` grain draws (seeds ``tile_seed(tile, d)``): one
-    draw of the grain moves the learned detector's excess on the real tile by up to 0.03, as much as
+    draw of the grain moves the learned detector's excess by up to 0.06 (OPERA crops), as much as
     the differences between fills. The table gives the mean over draws and the range of the
     worst-class excess over draws.
 
