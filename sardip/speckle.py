@@ -360,11 +360,11 @@ def grain_field(db: np.ndarray, ring: np.ndarray, rho_rows: float, rho_cols: flo
     return centre + (residual - centre) / np.sqrt(factor)
 
 
-def _masked_smooth(values: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian-weighted mean (``sigma`` px) of ``values`` over the pixels ``where``, at every pixel."""
-    weight = ndimage.gaussian_filter(where.astype(np.float64), sigma, mode="nearest")
-    total = ndimage.gaussian_filter(np.where(where, values, 0.0), sigma, mode="nearest")
-    return total / np.maximum(weight, 1e-12)
+def _masked_smooth(where: np.ndarray, sigma: float, *values: np.ndarray) -> list[np.ndarray]:
+    """Gaussian-weighted means (``sigma`` px) of each of ``values`` over the pixels ``where``, at every
+    pixel (the weights filtered once for all of them)."""
+    weight = np.maximum(ndimage.gaussian_filter(where.astype(np.float64), sigma, mode="nearest"), 1e-12)
+    return [ndimage.gaussian_filter(np.where(where, v, 0.0), sigma, mode="nearest") / weight for v in values]
 
 
 def grain_spread(field: np.ndarray, ring: np.ndarray, hidden: np.ndarray) -> np.ndarray:
@@ -379,10 +379,10 @@ def grain_spread(field: np.ndarray, ring: np.ndarray, hidden: np.ndarray) -> np.
     noise."""
     on = ring & np.isfinite(field)
     values = np.nan_to_num(field)
-    mean = _masked_smooth(values, on, SPREAD_SIGMA)
-    local = np.maximum(_masked_smooth(values**2, on, SPREAD_SIGMA) - mean**2, 0.0)
+    mean, square = _masked_smooth(on, SPREAD_SIGMA, values, values**2)
+    local = np.maximum(square - mean**2, 0.0)
     reach = max(SPREAD_REACH * float(ndimage.distance_transform_edt(hidden).max()), SPREAD_SIGMA)
-    carried = _masked_smooth(local, on, reach)
+    (carried,) = _masked_smooth(on, reach, local)
     overall = float(local[on].mean())
     return np.sqrt(carried / overall) if overall > 0 else np.ones_like(carried)
 
