@@ -122,14 +122,19 @@ def test_every_detector_is_in_the_registry_with_its_windows() -> None:
 
 
 def test_an_untouched_image_scores_about_one_half_for_random_holes(rng: np.random.Generator) -> None:
-    image = _speckle_db(rng, 160)
+    """Four holes in each of three images: the learned detector's logit varies slowly across an image,
+    so the holes of one image are not independent draws (one image gave it 0.70 for all four). Its
+    score is one-sided, so chance lands on either side of 0.5."""
     scores = []
-    for r, c in rng.integers(20, 100, (4, 2)):
-        hidden = np.zeros((160, 160), bool)
-        hidden[r : r + 40, c : c + 40] = True
-        scores.append(_max_auc(audit(image, image.copy(), hidden), "original"))
-    for name in DETECTORS:
-        assert 0.5 <= np.mean([s[name] for s in scores]) < 0.65, name
+    for _ in range(3):
+        image = _speckle_db(rng, 160)
+        for r, c in rng.integers(20, 100, (4, 2)):
+            hidden = np.zeros((160, 160), bool)
+            hidden[r : r + 40, c : c + 40] = True
+            scores.append(_max_auc(audit(image, image.copy(), hidden), "original"))
+    for name, detector in DETECTORS.items():
+        mean = np.mean([s[name] for s in scores])
+        assert (0.35 if detector.one_sided else 0.5) <= mean < 0.65, name
 
 
 def test_a_pasted_copy_of_a_distant_patch_is_found_by_the_seam(rng: np.random.Generator) -> None:
@@ -181,12 +186,15 @@ def _write_pair(folder: Path, original: np.ndarray, result: np.ndarray) -> tuple
 def test_audit_check_is_a_gate_naming_the_detector_band_and_value(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """A perfect fill (a fresh draw of the speckle) passes, a smooth one fails naming what it missed. The
+    hole is 128 px: on a 64 px hole the learned detector, whose logit varies over its 35 px receptive
+    field, gave a perfect fill excesses of -0.16 to +0.24 over four draws; at 128 px -0.08 to +0.05."""
     rng = np.random.default_rng(2)
-    original = np.stack([10 * np.log10(rng.gamma(4, 1 / 4, (256, 256))) - 8 for _ in range(2)])
-    fresh = np.stack([10 * np.log10(rng.gamma(4, 1 / 4, (256, 256))) - 8 for _ in range(2)])
-    mask = "box:96,160,96,160"
-    hidden = np.zeros((256, 256), bool)
-    hidden[96:160, 96:160] = True
+    original = np.stack([10 * np.log10(rng.gamma(4, 1 / 4, (384, 384))) - 8 for _ in range(2)])
+    fresh = np.stack([10 * np.log10(rng.gamma(4, 1 / 4, (384, 384))) - 8 for _ in range(2)])
+    mask = "box:128,256,128,256"
+    hidden = np.zeros((384, 384), bool)
+    hidden[128:256, 128:256] = True
     original_path, fresh_path = _write_pair(tmp_path / "fresh", original, np.where(hidden, fresh, original))
     assert main(["audit", original_path, fresh_path, "--mask", mask, "--check"]) == 0
     smooth = np.where(hidden, original[:, ~hidden].mean(axis=1)[:, None, None], original)

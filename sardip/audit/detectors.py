@@ -27,7 +27,9 @@ windows :data:`COOC_WINDOWS`) and ``learned``, a CNN localiser trained on the au
 (:mod:`sardip.audit.learned`), compare H with R pixels; ``seam`` compares the step across the boundary
 of H with the step across parallel contours inside H and in R (:data:`SEAM_WINDOWS`: the boundary
 length it averages over). A detector does not know whether the edit raises or lowers its statistic, so
-the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 = undetectable, 1 = found. ``auc_<name>`` rows
+the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 = undetectable, 1 = found. ``learned`` does
+know: its logit is trained to be high where pixels were filled, so its score is the one-sided AUC
+(below 0.5 where it takes the hole for more real than the ring, which two-sided would call found). ``auc_<name>`` rows
 carry the window; ``auc_<name>_max`` is the maximum over windows. Even an untouched image scores above
 0.5 (its hole area differs from its ring by chance and by content), which is why the baseline matters.
 
@@ -147,12 +149,14 @@ def _as_is(db: np.ndarray) -> np.ndarray:
 class Detector:
     """A blind detector: ``samples`` of ``prepare(db)`` for each window side of ``windows``, ranked by ROC
     AUC. ``prepare`` holds what does not depend on the window (a net's forward pass, residual codes),
-    so it runs once per band."""
+    so it runs once per band. ``one_sided``: the statistic is known to rise where pixels were edited,
+    so the AUC is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
 
     description: str
     samples: Samples
     windows: tuple[int, ...] = WINDOWS
     prepare: Callable[[np.ndarray], np.ndarray] = _as_is
+    one_sided: bool = False
 
 
 #: Name -> detector. Scores appear as ``auc_<name>`` (per window) and ``auc_<name>_max``.
@@ -176,6 +180,7 @@ DETECTORS: dict[str, Detector] = {
         hole_and_ring(local_mean),
         LEARNED_WINDOWS,
         learned_logits,
+        one_sided=True,
     ),
     "seam": Detector(
         "dB step across the hidden area's boundary against parallel contours inside and around it",
@@ -225,7 +230,7 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
         prepared = detector.prepare(filled)
         for w in detector.windows:
             auc = roc_auc(*detector.samples(prepared, hole, ring, w))
-            score = max(auc, 1 - auc) if np.isfinite(auc) else float("nan")
+            score = auc if detector.one_sided or not np.isfinite(auc) else max(auc, 1 - auc)
             out[(f"auc_{name}", w)] = score
             scores.append(score)
         out[(f"auc_{name}_max", None)] = float(np.nanmax(scores)) if np.isfinite(scores).any() else float("nan")

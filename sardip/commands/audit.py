@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(as_text(table, checks))
         print("\nsubject original = the untouched image with the same mask (the baseline).")
-        print("auc_*: two-sided ROC AUC of hidden vs ring pixels (seam: the boundary vs parallel contours),")
-        print("0.5 = undetectable.")
+        print("auc_*: two-sided ROC AUC of hidden vs ring pixels (seam: the boundary vs parallel contours;")
+        print("learned: one-sided, its filled-or-real logit), 0.5 = undetectable.")
     if not args.check:
         return 0
     missed = missed_targets(checks)
