@@ -14,7 +14,7 @@ first three scenes per landscape, the two OPERA crops, never seen), with their D
 ``sardip/audit/learned.pt`` (+ ``.json``, the training record) and the held-out AUC per fill to
 ``bench/results/learned.{md,json}``.
 
-    python bench/bench_learned.py [--steps 2500] [--per-image 10] [--dip-iterations 100 300]
+    python bench/bench_learned.py [--steps 6000] [--per-image 10] [--dip-iterations 100 300]
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def markdown(table: pd.DataFrame, record: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--per-image", type=int, default=10)
     parser.add_argument("--dip-iterations", type=int, nargs="+", default=list(DIP_ITERATIONS))
     parser.add_argument("--model", type=Path, default=learned.DEFAULT_MODEL, help="where the weights go")
