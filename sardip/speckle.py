@@ -62,7 +62,7 @@ is separable and Gaussian, the looks are independent, and the hole's background 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -121,7 +121,8 @@ class SpeckleParams:
     ``sigma_rows`` / ``sigma_cols``: widths (px) of the Gaussian impulse responses of the simulated
     re-acquisition that reproduce them (:func:`response_for_lag1`). ``grain_std_db``: spread of the
     ring's grain (dB; pure L-look speckle has ``(10 / ln 10) sqrt(trigamma(L))``, 2.3 dB for L = 4).
-    ``patches``: blocks used.
+    ``patches``: blocks used. ``grain_factor``: the share of the drawn grain's deviations the fill got
+    (:func:`grain_deficit`; 1 for a smooth fill, lower where the fill carried fine structure itself).
     """
 
     looks: float
@@ -131,6 +132,7 @@ class SpeckleParams:
     sigma_cols: float
     grain_std_db: float
     patches: int
+    grain_factor: float = 1.0
 
     def to_dict(self) -> dict[str, float | int]:
         """Values rounded for provenance tags."""
@@ -510,10 +512,11 @@ def speckle_fill(
         g = condition_on_known(g, known_gaussian(field, known, grain), hidden, estimate)
         centre = float(grain.mean())
         background = fill_background_db(filled_db)
-        scale = grain_deficit(background, hidden, grain, estimate) * grain_spread(field, ring, hidden)
+        factor = grain_deficit(background, hidden, grain, estimate)
+        scale = factor * grain_spread(field, ring, hidden)
         values = background + centre + (_grain_of_gaussian(g, grain) - centre) * scale
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
-        params.append(estimate)
+        params.append(replace(estimate, grain_factor=factor))
     return out, params
 
 
