@@ -427,13 +427,13 @@ def grain_spread(field: np.ndarray, ring: np.ndarray, hidden: np.ndarray) -> np.
     return np.sqrt(carried / overall) if overall > 0 else np.ones_like(carried)
 
 
-def grain_deficit(background: np.ndarray, hidden: np.ndarray, grain: np.ndarray, params: SpeckleParams) -> float:
+def grain_deficit(background: np.ndarray, hidden: np.ndarray, params: SpeckleParams) -> float:
     """Factor on the drawn grain's deviations so the hole's grain variance is the ring's: ``sqrt(1 - v_b /
-    v)``, ``v`` the variance of the ring's grain sample and ``v_b`` that of the background's own grain
-    field (:func:`grain_field`, measured on the hidden pixels alone as on the ring), 0 where the background
-    already holds as much. A smooth fill (GDAL, a DIP far from the known pixels) gets the whole grain;
-    a fill that continues the scene's fine structure gets only what it lacks."""
-    total = float(grain.var())
+    v)``, ``v = params.grain_std_db ** 2`` the variance of the ring's grain and ``v_b`` that of the
+    background's own grain field (:func:`grain_field`, measured on the hidden pixels alone as on the ring),
+    0 where the background already holds as much. A smooth fill (GDAL, a DIP far from the known pixels)
+    gets the whole grain; a fill that continues the scene's fine structure gets only what it lacks."""
+    total = params.grain_std_db**2
     own = grain_field(np.where(hidden, background, np.nan), hidden, params.rho_rows, params.rho_cols)[hidden]
     own = own[np.isfinite(own)]
     if total <= 0 or own.size < 2:
@@ -512,7 +512,7 @@ def speckle_fill(
         g = condition_on_known(g, known_gaussian(field, known, grain), hidden, estimate)
         centre = float(grain.mean())
         background = fill_background_db(filled_db)
-        factor = grain_deficit(background, hidden, grain, estimate)
+        factor = grain_deficit(background, hidden, estimate)
         scale = factor * grain_spread(field, ring, hidden)
         values = background + centre + (_grain_of_gaussian(g, grain) - centre) * scale
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
