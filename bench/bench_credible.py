@@ -171,10 +171,15 @@ def _result(kind: str, it: int | None, index: int, image: np.ndarray, hidden: np
     return paste_db(image, classic_fill(method.name, image, hidden), hidden, speckle=speckle, seed=seed).db
 
 
+def saved_fits(set_name: str) -> dict[str, np.lib.npyio.NpzFile]:
+    """Network preset -> the ``fit`` stage's snapshots of ``set_name``, for the presets fitted so far."""
+    paths = {p: WORK / f"{set_name}_{p}.npz" for p in ("paper", "authors-release")}
+    return {p: np.load(path) for p, path in paths.items() if path.exists()}
+
+
 def score(set_name: str, draws: int) -> pd.DataFrame:
     """One row per tile, entry, grain draw and band: the audit verdict figures plus SSIM (NIA, FI)."""
-    fits = {p: np.load(WORK / f"{set_name}_{p}.npz") for p in ("paper", "authors-release")
-            if (WORK / f"{set_name}_{p}.npz").exists()}  # fmt: skip
+    fits = saved_fits(set_name)
     ids, classes, images, hidden = SETS[set_name]()
     rows = []
     for label, (kind, it) in _entries(set_name).items():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_credible import RESULTS, SETS, WORK, _entries, _result, _speckled
+from bench_credible import RESULTS, SETS, _entries, _result, _speckled, saved_fits
 
 from sardip.audit import audit, learned, verdict
 from sardip.audit.stage import class_means
@@ -50,8 +50,7 @@ def fills(entries: list[str], draws: int) -> list[tuple[dict, np.ndarray, np.nda
         missing = [e for e in entries if e not in available]
         if missing:
             raise SystemExit(f"{set_name}: no entry {missing} (run bench_credible.py fit for the DIP snapshots)")
-        path = WORK / f"{set_name}_paper.npz"
-        data = {"paper": np.load(path)} if path.exists() else {}
+        data = saved_fits(set_name)
         ids, classes, images, hidden = make()
         for entry in entries:
             kind, it = available[entry]

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from bench_credible import DEMO_CORR, DEMO_LANDSCAPE, DEMO_LOOKS, DEMO_SIZE, REAL_TILE, SETS, WORK
+from bench_credible import DEMO_CORR, DEMO_LANDSCAPE, DEMO_LOOKS, DEMO_SIZE, REAL_TILE, SETS, WORK, saved_fits
 
 from sardip.audit import learned
 from sardip.demo import DEMO_SCENES, patch_grid, render_scene
@@ -102,10 +102,9 @@ def heldout_sets() -> dict[str, tuple[list[np.ndarray], list[np.ndarray], list[d
     out = {}
     for name, make in SETS.items():
         ids, _, images, hidden = make()
-        path = WORK / f"{name}_paper.npz"
         nets: list[dict] = [{} for _ in ids]
-        if path.exists():
-            data = np.load(path)
+        data = saved_fits(name).get("paper")
+        if data is not None:
             for i in range(len(ids)):
                 nets[i] = {f"dip@{it}": data["outputs"][i][k] for k, it in enumerate(data["snapshots"])}
         out[name] = (list(images), [hidden] * len(ids), nets)
