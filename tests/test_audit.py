@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import write_tif
+from scipy import ndimage
 
 from sardip.audit import DETECTORS, audit, roc_auc, verdict, window_enl
 from sardip.audit.stage import class_means
@@ -118,7 +119,7 @@ def _max_auc(table, subject: str = "result") -> dict[str, float]:
 
 
 def test_every_detector_is_in_the_registry_with_its_windows() -> None:
-    assert set(DETECTORS) == {"cv", "lag1", "cooc", "ratio", "seam", "learned"}
+    assert set(DETECTORS) == {"cv", "lag1", "cooc", "cooc5", "ratio", "seam", "learned"}
     assert all(d.windows and d.description for d in DETECTORS.values())
 
 
@@ -147,7 +148,7 @@ def test_a_pasted_copy_of_a_distant_patch_is_found_by_the_seam(rng: np.random.Ge
     table = audit(image, result, hidden)
     checks = verdict(table)
     assert _max_auc(table)["seam"] > 0.75 and _max_auc(table, "original")["seam"] < 0.65
-    assert set(checks["detector"]) == {"seam"} and not checks["ok_auc"].any()
+    assert "seam" in set(checks["detector"]) and not checks["ok_auc"].any()
 
 
 def test_independent_grain_next_to_correlated_grain_is_found_by_the_residual_cooccurrences(
@@ -170,6 +171,29 @@ def test_smooth_fills_of_the_real_tile_are_found_by_the_residual_cooccurrences(
     image, hidden = real
     table = audit(image, classic_fill(method, image, hidden), hidden)
     assert _max_auc(table)["cooc"] > 0.95 and _max_auc(table, "original")["cooc"] < 0.8
+
+
+def test_grain_of_the_wrong_fine_structure_is_found_by_the_fine_cooccurrences(
+    real: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """The real tile's hole as its own background (2 px low-pass) with 6-look speckle through Gaussian
+    impulse responses of 1.35 px (its lag-1, 0.74, the ring's) scaled to the ring's grain spread: at
+    that lag-1 the real grain holds more of its variance at the highest frequencies, and the hole's
+    windows are more alike than real ones. Five levels see it, three do not (the fill is crude, without
+    the ring's marginal or a grain continued across the edge, so ``cv`` and ``seam`` see it too)."""
+    image, hidden = real
+    rng = np.random.default_rng(3)
+    ring = ring_mask(hidden, np.ones_like(hidden))
+    result = image.copy()
+    for band in range(2):
+        intensity = sum(ndimage.gaussian_filter(rng.standard_normal(hidden.shape), 1.35) ** 2 for _ in range(12))
+        grain = 10 * np.log10(intensity)
+        background = ndimage.gaussian_filter(image[band], 2.0)
+        spread = (image[band] - background)[ring].std()
+        result[band] = np.where(hidden, background + (grain - grain.mean()) * spread / grain.std(), image[band])
+    table = audit(image, result, hidden)
+    assert _max_auc(table)["cooc5"] > 0.75 and _max_auc(table, "original")["cooc5"] < 0.68
+    assert _max_auc(table)["cooc"] < _max_auc(table, "original")["cooc"] + 0.05
 
 
 def test_speckle_of_the_wrong_looks_is_found_by_the_ratio_test(rng: np.random.Generator) -> None:

@@ -22,16 +22,17 @@ Blind detectors (:data:`DETECTORS`, a registry: add stronger ones there) compute
 image without knowing the mask, for each window side of the detector, and score how well it separates
 the edit from its surroundings by the ROC AUC of the Mann-Whitney statistic. The local-moment detectors
 (``cv``, ``lag1``: windows :data:`WINDOWS`) and the forensic ones of :mod:`sardip.audit.forensic`
-(``cooc``, residual co-occurrences in the manner of Splicebuster, and ``ratio``, the ratio-image test:
-windows :data:`COOC_WINDOWS`) and ``learned``, a CNN localiser trained on the audit's own fills
-(:mod:`sardip.audit.learned`), compare H with R pixels; ``seam`` compares the step across the boundary
-of H with the step across parallel contours inside H and in R (:data:`SEAM_WINDOWS`: the boundary
-length it averages over). A detector does not know whether the edit raises or lowers its statistic, so
-the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 = undetectable, 1 = found. ``learned`` does
-know: its logit is trained to be high where pixels were filled, so its score is the one-sided AUC
-(below 0.5 where it takes the hole for more real than the ring, which two-sided would call found). ``auc_<name>`` rows
-carry the window; ``auc_<name>_max`` is the maximum over windows. Even an untouched image scores above
-0.5 (its hole area differs from its ring by chance and by content), which is why the baseline matters.
+(``cooc`` and ``cooc5``, residual co-occurrences in the manner of Splicebuster quantised to three and
+five levels, and ``ratio``, the ratio-image test: windows :data:`COOC_WINDOWS`) and ``learned``, a CNN
+localiser trained on the audit's own fills (:mod:`sardip.audit.learned`), compare H with R pixels;
+``seam`` compares the step across the boundary of H with the step across parallel contours inside H and
+in R (:data:`SEAM_WINDOWS`: the boundary length it averages over). A detector does not know whether the
+edit raises or lowers its statistic, so the score is the two-sided ``max(AUC, 1 - AUC)``: 0.5 =
+undetectable, 1 = found. ``learned`` does know: its logit is trained to be high where pixels were
+filled, so its score is the one-sided AUC (below 0.5 where it takes the hole for more real than the
+ring, which two-sided would call found). ``auc_<name>`` rows carry the window; ``auc_<name>_max`` is the
+maximum over windows. Even an untouched image scores above 0.5 (its hole area differs from its ring by
+chance and by content), which is why the baseline matters.
 
 :func:`verdict` checks the targets of :data:`TARGETS` against the baseline.
 """
@@ -40,13 +41,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
-from sardip.audit.forensic import cooc_indicators, cooc_score, ratio_score, seam_samples, speckle_ratio
+from sardip.audit.forensic import (
+    COOC_COARSE,
+    COOC_FINE,
+    cooc_codes,
+    cooc_samples,
+    ratio_score,
+    seam_samples,
+    speckle_ratio,
+)
 from sardip.audit.learned import learned_logits
 from sardip.audit.local import local_lag1, local_mean, windows_in
 from sardip.geotiff import read_pair
@@ -55,7 +65,7 @@ from sardip.metrics import ENL_PATCH, epi
 
 #: Window sides (px) of the local-moment detectors (``cv``, ``lag1``).
 WINDOWS: tuple[int, ...] = (5, 9, 15)
-#: Window sides (px) of the histogram detectors (``cooc``, ``ratio``): a histogram needs more pixels.
+#: Window sides (px) of the histogram detectors (``cooc``, ``cooc5``, ``ratio``): a histogram needs more pixels.
 COOC_WINDOWS: tuple[int, ...] = (9, 15, 25)
 #: Lengths (px) of boundary the ``seam`` detector averages its step over.
 SEAM_WINDOWS: tuple[int, ...] = (1, 5, 9)
@@ -164,10 +174,17 @@ DETECTORS: dict[str, Detector] = {
     "cv": Detector("local coefficient of variation of linear intensity (missing speckle)", hole_and_ring(local_cv)),
     "lag1": Detector("local lag-1 autocorrelation of dB values (texture grain)", hole_and_ring(local_lag1)),
     "cooc": Detector(
-        "outlier score of third-order residual co-occurrences against the image's own model (Splicebuster)",
-        hole_and_ring(cooc_score),
+        "outlier score of third-order residual co-occurrences, 3 levels, against the image's own model (Splicebuster)",
+        cooc_samples(COOC_COARSE),
         COOC_WINDOWS,
-        cooc_indicators,
+        partial(cooc_codes, quantiser=COOC_COARSE),
+    ),
+    "cooc5": Detector(
+        "outlier score of third-order residual co-occurrences, 5 levels: the grain's fine structure "
+        "(its high-frequency share)",
+        cooc_samples(COOC_FINE),
+        COOC_WINDOWS,
+        partial(cooc_codes, quantiser=COOC_FINE),
     ),
     "ratio": Detector(
         "outlier score of the ratio image's local mean, variance and correlation (intensity over local mean)",
