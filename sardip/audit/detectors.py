@@ -181,7 +181,7 @@ DETECTORS: dict[str, Detector] = {
     ),
     "cooc5": Detector(
         "outlier score of third-order residual co-occurrences, 5 levels: the grain's fine structure "
-        "(its high-frequency share)",
+        "(runs of large residuals of alternating sign)",
         cooc_samples(COOC_FINE),
         COOC_WINDOWS,
         partial(cooc_codes, quantiser=COOC_FINE),

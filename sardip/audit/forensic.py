@@ -10,8 +10,8 @@ not depend on the window, :func:`cooc_codes` and :func:`speckle_ratio`, is compu
   residual's direction, their local histograms in a window, and the Mahalanobis distance of each
   window's histograms from the image's own robust model (:func:`fit_outlier_model`). Three levels
   (:data:`COOC_COARSE`, the ``cooc`` detector) find smooth fills; five (:data:`COOC_FINE`, ``cooc5``)
-  see the fine structure of the grain (how much of its variance lies at the highest frequencies),
-  which three levels blur: on the SEN12MS tile ``cooc5`` finds the grain ``credible`` draws where
+  see the fine structure of the grain (runs of large residuals of alternating sign, the residuals'
+  tails), which three levels blur: on the SEN12MS tile ``cooc5`` finds the grain ``credible`` draws where
   ``cooc`` does not (``bench/results/credible.md``).
 - :func:`ratio_score`, the ratio-image test of SAR despeckling (Gomez, Ospina and Frery 2017):
   intensity over its local mean should be pure, independent unit-mean speckle; the local mean,
@@ -35,9 +35,9 @@ from sardip.audit.local import local_lag1, local_mean
 
 #: Quantisers of the co-occurrence residuals: (step in robust standard deviations, 1.4826 MAD; largest
 #: level kept). ``cooc``'s three levels (edges at +-0.5) find smooth fills; ``cooc5``'s five (edges at
-#: +-0.35 and +-1.05) see the grain's fine structure, its high-frequency share, that three levels blur
-#: (seven, at a step of 0.4, found ``credible`` on the SEN12MS tile less: 0.13 above the untouched image
-#: against 0.17, at four times the cost).
+#: +-0.35 and +-1.05) see the grain's fine structure (runs of large residuals of alternating sign) that
+#: three levels blur (seven, at a step of 0.4, found ``credible`` on the SEN12MS tile less: 0.13 above
+#: the untouched image against 0.17, at four times the cost).
 COOC_COARSE = (1.0, 1)
 COOC_FINE = (0.7, 2)
 #: Third-order residual (the four-tap finite difference Splicebuster builds its features on).
