@@ -177,17 +177,15 @@ def test_grain_of_the_wrong_fine_structure_is_found_by_the_fine_cooccurrences(
     real: tuple[np.ndarray, np.ndarray],
 ) -> None:
     """The real tile's hole as its own background (2 px low-pass) with 6-look speckle through Gaussian
-    impulse responses of 1.35 px (its lag-1, 0.74, the ring's) scaled to the ring's grain spread: at
-    that lag-1 the real grain holds more of its variance at the highest frequencies, and the hole's
-    windows are more alike than real ones. Five levels see it, three do not (the fill is crude, without
-    the ring's marginal or a grain continued across the edge, so ``cv`` and ``seam`` see it too)."""
+    impulse responses of 1.35 px (its lag-1, 0.74, the ring's) scaled to the ring's grain spread: it
+    lacks the real grain's runs of large residuals of alternating sign, and the hole's windows are more
+    alike than real ones. Five levels see it, three do not (the fill is crude, without the ring's
+    marginal or a grain continued across the edge, so ``cv`` and ``seam`` see it too)."""
     image, hidden = real
-    rng = np.random.default_rng(3)
     ring = ring_mask(hidden, np.ones_like(hidden))
+    grains = _speckle_db(np.random.default_rng(3), hidden.shape[0], looks=6, corr=1.35)
     result = image.copy()
-    for band in range(2):
-        intensity = sum(ndimage.gaussian_filter(rng.standard_normal(hidden.shape), 1.35) ** 2 for _ in range(12))
-        grain = 10 * np.log10(intensity)
+    for band, grain in enumerate(grains):
         background = ndimage.gaussian_filter(image[band], 2.0)
         spread = (image[band] - background)[ring].std()
         result[band] = np.where(hidden, background + (grain - grain.mean()) * spread / grain.std(), image[band])
