@@ -9,6 +9,7 @@ import pytest
 FORBIDDEN = {
     "sardip.fill": ("sardip.audit", "sardip.inpaint"),
     "sardip.speckle": ("sardip.audit", "sardip.inpaint"),
+    "sardip.resampling": ("torch", "sardip.audit", "sardip.dip", "sardip.inpaint"),
     "sardip.masks": ("sardip.audit", "sardip.dip", "torch"),
     "sardip.dip": ("sardip.audit", "sardip.figures", "sardip.cli", "sardip.sen12ms", "snakemake"),
     "sardip.metrics": ("sardip.dip", "sardip.audit", "sardip.inpaint"),

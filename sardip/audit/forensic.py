@@ -11,8 +11,9 @@ not depend on the window, :func:`cooc_codes` and :func:`speckle_ratio`, is compu
   window's histograms from the image's own robust model (:func:`fit_outlier_model`). Three levels
   (:data:`COOC_COARSE`, the ``cooc`` detector) find smooth fills; five (:data:`COOC_FINE`, ``cooc5``)
   see the fine structure of the grain (runs of large residuals of alternating sign, the residuals'
-  tails), which three levels blur: on the SEN12MS tile ``cooc5`` finds the grain ``credible`` draws where
-  ``cooc`` does not (``bench/results/credible.md``).
+  tails), which three levels blur: on the SEN12MS tile ``cooc5`` found the grain ``credible`` drew where
+  ``cooc`` did not, until the grain was resampled like the image (:mod:`sardip.resampling`;
+  ``bench/results/credible.md``).
 - :func:`ratio_score`, the ratio-image test of SAR despeckling (Gomez, Ospina and Frery 2017):
   intensity over its local mean should be pure, independent unit-mean speckle; the local mean,
   variance and lag-1 correlation of the ratio are scored against the image's own model.
