@@ -44,9 +44,11 @@ CACHE = WORK.parent / "bench_learned"
 DIP_ITERATIONS = (100, 300, 1000)
 TRAIN_SCENES = slice(3, 5)
 SEED = 15
-#: Seed of the shipped model's examples and training. Of two trainings on the same fills (seeds 15 and 16)
-#: the one that found ``paper@1000`` on the real tile more clearly (held-out AUC 0.17 above the untouched
-#: image's, against 0.07) is shipped: the stronger adversary for the fills it audits.
+#: Seed of the shipped model's examples and training. Of trainings on the same fills the one that finds
+#: ``paper@1000`` on the real tile more clearly is shipped: the stronger adversary for the fills it audits.
+#: With the resampled grain (:mod:`sardip.resampling`) seed 16 found it at 0.669 against 0.571 untouched and
+#: seed 17 at 0.661 against 0.560, equal within noise (seed 16, shipped before, is kept); seed 15 did not
+#: (0.480 against 0.550).
 TRAIN_SEED = 16
 
 
