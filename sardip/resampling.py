@@ -68,17 +68,17 @@ def _energy_map(db: np.ndarray, known: np.ndarray, axis: int) -> tuple[np.ndarra
     (dB minus its :data:`GRAIN_SIGMA` px Gaussian mean), so that a periodic scene (a town's street grid)
     whose texture is brighter in places does not pass for a moire. Centred, 0 off the usable pixels
     (all four taps and the 5 x 5 neighbourhood known); returned with them."""
+    usable = ndimage.binary_erosion(known, np.ones((5, 5), bool))
+    if not usable.any():
+        return np.zeros_like(db), usable
     x = np.where(known, db, float(db[known].mean()))
     residual = ndimage.correlate1d(x, RESIDUAL, axis=axis, mode="reflect")
     grain = x - ndimage.gaussian_filter(x, GRAIN_SIGMA, mode="reflect")
-    usable = ndimage.binary_erosion(known, np.ones((5, 5), bool))
 
     def local(a: np.ndarray) -> np.ndarray:
         return ndimage.gaussian_filter(np.where(usable, a, 0.0), ENERGY_SIGMA)
 
     log_energy = np.log(np.maximum(local(residual**2), 1e-30) / np.maximum(local(grain**2), 1e-30))
-    if not usable.any():
-        return np.zeros_like(x), usable
     return np.where(usable, log_energy - log_energy[usable].mean(), 0.0), usable
 
 
@@ -120,10 +120,9 @@ def find_resampling_wave(image_db: np.ndarray, hidden: np.ndarray, axis: int) ->
     height, width = image_db.shape[1:]
     maps, usable, scene = [], [], []
     for band in image_db.astype(np.float64):
-        known = np.isfinite(band) & ~hidden
-        if known.sum() < 64:
+        m, ok = _energy_map(band, np.isfinite(band) & ~hidden, axis)
+        if not ok.any():
             continue
-        m, ok = _energy_map(band, known, axis)
         maps.append(m)
         usable.append(ok)
         scene.append(np.where(ok, band - band[ok].mean(), 0.0))

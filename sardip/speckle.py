@@ -143,8 +143,9 @@ class SpeckleParams:
 
     ``looks``: L, ENL of linear intensity on the ring's homogeneous blocks. ``rho_rows`` / ``rho_cols``:
     lag-1 autocorrelation of log intensity (dB) between vertical / horizontal neighbours.
-    ``sigma_rows`` / ``sigma_cols``: widths (px) of the Gaussian impulse responses of the simulated
-    re-acquisition that reproduce them (:func:`response_for_lag1`). ``grain_std_db``: spread of the
+    ``sigma_rows`` / ``sigma_cols``: widths (px) of the stationary Gaussian impulse responses that reproduce
+    them (:func:`response_for_lag1`; the correlation the seam's conditioning assumes, and the widths drawn
+    unless the image was resampled, :func:`drawn_widths`). ``grain_std_db``: spread of the
     ring's grain (dB; pure L-look speckle has ``(10 / ln 10) sqrt(trigamma(L))``, 2.3 dB for L = 4).
     ``patches``: blocks used. ``grain_factor``: the share of the drawn grain's deviations the fill got
     (:func:`grain_deficit`; 1 for a smooth fill, lower where the fill carried fine structure itself).
@@ -378,10 +379,11 @@ def draw_gaussian(
     waves: tuple[ResamplingWave, ...] = (),
 ) -> np.ndarray:
     """Normal scores (H, W) of a simulated re-acquisition: the log intensity of
-    :func:`simulated_looks` looks of complex white noise filtered by impulse responses whose width varies
-    in space (:func:`_looks_log_intensity`, widths :func:`drawn_widths` for the lag-1 correlations of
-    ``params``), resampled as the image was (``waves``, :func:`sardip.resampling.find_resampling_waves`),
-    each value replaced by the standard normal quantile of its rank."""
+    :func:`simulated_looks` looks of complex white noise filtered by Gaussian impulse responses
+    (:func:`_looks_log_intensity`, widths :func:`drawn_widths` for the lag-1 correlations of ``params``),
+    and in a resampled image (``waves``, :func:`sardip.resampling.find_resampling_waves`) with widths
+    varying in space and resampled as the image was, each value replaced by the standard normal quantile
+    of its rank."""
     looks = simulated_looks(params.looks)
     widths = drawn_widths(params.rho_rows, params.rho_cols, looks, waves)
     return _normal_scores(_resampled_log_intensity(rng, widths, looks, shape, waves))
