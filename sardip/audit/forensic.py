@@ -84,16 +84,21 @@ def fit_outlier_model(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     directions off it the covariance is close to singular, so an inverse taken there let the estimation
     noise of real windows outweigh any real difference (on the SEN12MS tile a constant fill of the 64 px
     hole scored below its ring, AUC 0.33 at 9 px, and a biharmonic one like the untouched image)."""
-    keep = np.ones(samples.shape[0], bool)
-    for _ in range(3):
-        mean = samples[keep].mean(axis=0)
-        scale = np.maximum(samples[keep].std(axis=0), 1e-12)
-        variance, directions = np.linalg.eigh(np.atleast_2d(np.cov((samples[keep] - mean) / scale, rowvar=False)))
-        kept = variance > max(MODEL_RANK_FLOOR * variance[-1], 1e-12)
-        whiten = directions[:, kept] / np.sqrt(variance[kept]) / scale[:, None]
-        distance = outlier_distance(samples, (mean, whiten))
-        keep = distance <= np.quantile(distance, MODEL_KEEP)
-    return mean, whiten
+    model = _gaussian_model(samples)
+    for _ in range(2):
+        distance = outlier_distance(samples, model)
+        model = _gaussian_model(samples[distance <= np.quantile(distance, MODEL_KEEP)])
+    return model
+
+
+def _gaussian_model(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, whitening) of ``samples`` (N, K) in the principal directions of their correlation above
+    :data:`MODEL_RANK_FLOOR` of the largest: one fit of :func:`fit_outlier_model`."""
+    mean = samples.mean(axis=0)
+    scale = np.maximum(samples.std(axis=0), 1e-12)
+    variance, directions = np.linalg.eigh(np.atleast_2d(np.cov((samples - mean) / scale, rowvar=False)))
+    kept = variance > max(MODEL_RANK_FLOOR * variance[-1], 1e-12)
+    return mean, directions[:, kept] / np.sqrt(variance[kept]) / scale[:, None]
 
 
 def outlier_distance(samples: np.ndarray, model: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
