@@ -15,7 +15,8 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import EllipsisType
@@ -42,6 +43,11 @@ POL_RE = re.compile(r"(?:^|[_.-])(VV|VH|HH|HV)(?=$|[_.-])", re.IGNORECASE)
 #: Metadata tag that :func:`write_mask` sets, stating the value convention of a mask file.
 MASK_TAG = "SARDIP_MASK"
 MASK_CONVENTION = "1 = known, 0 = hidden (paper's M); read back with invert=False"
+
+
+#: How far (in pixel sizes) two grids' transform coefficients may differ and still be one grid: a grid
+#: written and read back, or rebuilt from its corner coordinates, stays the same. Every grid check uses it.
+GRID_TOLERANCE_PX = 1e-6
 
 
 class RasterError(ValueError):
@@ -73,7 +79,7 @@ class Grid:
         west, south, east, north = array_bounds(self.height, self.width, self.transform)
         return west, south, east, north
 
-    def difference(self, other: Grid, tol_px: float = 1e-6) -> str | None:
+    def difference(self, other: Grid, tol_px: float = GRID_TOLERANCE_PX) -> str | None:
         """Why ``other`` is not the same grid (``None`` when it is).
 
         Transform coefficients may differ by ``tol_px`` pixel sizes, so a grid written and read back,
@@ -88,7 +94,7 @@ class Grid:
             return f"transform {tuple(self.transform[:6])} vs {tuple(other.transform[:6])}"
         return None
 
-    def same_as(self, other: Grid, tol_px: float = 1e-6) -> bool:
+    def same_as(self, other: Grid, tol_px: float = GRID_TOLERANCE_PX) -> bool:
         """Same CRS, same transform within ``tol_px`` pixel sizes, same size."""
         return self.difference(other, tol_px) is None
 
@@ -145,6 +151,10 @@ class Raster:
         """The data in dB, ``(C, H, W)`` float32 (a copy; see :func:`to_db`)."""
         return to_db(self.data, self.units)
 
+    def present(self) -> np.ndarray:
+        """Which pixels ``(C, H, W)`` hold data (:func:`holds_data`)."""
+        return holds_data(self.data, self.nodata, self.units)
+
     @property
     def band_names(self) -> tuple[str, ...]:
         """A name for every band (:func:`band_names`)."""
@@ -183,6 +193,11 @@ def _read_one(path: Path) -> tuple[np.ndarray, dict, tuple[str | None, ...]]:
             raise RasterError(f"{path}: pixels cannot be decoded, file corrupt or truncated ({err})") from None
         profile = src.profile.copy()
         names = descriptions_from_names(path, tuple(src.descriptions))
+        if any(s != 1 for s in src.scales) or any(o != 0 for o in src.offsets):
+            raise RasterError(
+                f"{path}: bands with a scale or offset ({src.scales}, {src.offsets}) are read as whole rasters "
+                "without them; anonymise it as a scene (sardip inpaint without --whole-raster), which honours them"
+            )
     data = raw.astype(np.float32)
     nodata = profile.get("nodata")
     if nodata is not None and not math.isnan(nodata):
@@ -302,6 +317,17 @@ def _check_units(units: str) -> None:
         raise ValueError(f"units={units!r}: expected one of {', '.join(UNITS)}")
 
 
+def holds_data(values: np.ndarray, nodata: float | None, units: str) -> np.ndarray:
+    """Which of a file's ``values`` (nodata already taken out) hold data: not NaN, and, in linear units
+    of a file that declares no nodata value, not 0: the border of a Sentinel-1 GRD, which declares none.
+    Where a file declares its nodata, a 0 is data (sigma0 clipped at 0 by thermal-noise removal), and a
+    negative value always is. Every such pixel inside a hidden area is replaced."""
+    ok = ~np.isnan(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)
+    if nodata is None and units != "db":
+        ok &= values != 0
+    return ok
+
+
 def to_db(data: np.ndarray, units: str) -> np.ndarray:
     """Values in dB: ``10 log10(x)`` for linear power, ``20 log10(x)`` for amplitude, unchanged (copied)
     for dB.
@@ -353,6 +379,45 @@ def to_stored(data: np.ndarray, dtype: str, nodata: float | None, path: str | Pa
     if nan.any():
         out[nan] = nodata
     return out
+
+
+#: Files beside a GeoTIFF that GDAL reads as part of it: overviews, PAM metadata and statistics, masks,
+#: world files, RPC and image metadata. Named from the whole file name (``out.tif.ovr``) or its stem
+#: (``out.tfw``); matched without regard to case, as GDAL looks for both.
+SIDECARS_OF_NAME = (".ovr", ".aux.xml", ".msk")
+SIDECARS_OF_STEM = (".aux", ".ovr", ".tfw", ".tifw", ".tiffw", ".wld", ".imd", ".rpb", "_rpc.txt")
+
+
+def gdal_sidecars(path: str | Path) -> list[Path]:
+    """The files beside ``path`` that GDAL would read with it (:data:`SIDECARS_OF_NAME`,
+    :data:`SIDECARS_OF_STEM`), whether or not ``path`` exists."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    wanted = {(path.name + s).lower() for s in SIDECARS_OF_NAME} | {(path.stem + s).lower() for s in SIDECARS_OF_STEM}
+    return sorted(p for p in path.parent.iterdir() if p.name.lower() in wanted and p != path)
+
+
+@contextmanager
+def published_path(path: str | Path) -> Iterator[Path]:
+    """:func:`sardip.io.atomic_path` for a raster that is published: the files GDAL would read beside
+    it (:func:`gdal_sidecars`: an earlier file's external overviews, statistics, mask) are removed just
+    before the new file takes its name, since GDAL would serve them with it, and the file is then
+    checked to be read alone. Anything else GDAL attaches is an error, and the file is removed."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        yield tmp
+        for stale in gdal_sidecars(path):
+            log.info("%s: removed %s, which GDAL would have read with the new file", path, stale.name)
+            stale.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path) as written:
+            extra = [f for f in written.files if Path(f).resolve() != path.resolve()]
+    if extra:
+        path.unlink()
+        raise RasterError(f"{path}: GDAL reads {', '.join(extra)} with it, which would change what is published; "
+                          "remove it and run again (nothing was written)")  # fmt: skip
 
 
 def _set_band_metadata(
@@ -410,7 +475,7 @@ def write_raster(
         "compress": like.profile.get("compress", "deflate"),
     }
     disk = to_stored(data, dtype, nodata, path)
-    with atomic_path(path) as tmp, warnings.catch_warnings():
+    with published_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a template without CRS was accepted as such
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(disk)
@@ -440,7 +505,7 @@ def write_mask(path: str | Path, hidden: np.ndarray, like: Raster | Grid, tags: 
         "compress": "deflate",
     }
     known = (~hidden.astype(bool)).astype(np.uint8)[np.newaxis]
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    with published_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(known)
         _set_band_metadata(dst, ["M"], {**(tags or {}), MASK_TAG: MASK_CONVENTION})
 

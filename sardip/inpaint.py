@@ -39,7 +39,7 @@ from tqdm import tqdm
 from sardip import __version__
 from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit
 from sardip.dip.presets import Preset, get_preset
-from sardip.fill import FillMethod, classic_fill, get_method, paste
+from sardip.fill import FillMethod, classic_fill, get_method, paste, with_placeholders
 from sardip.geotiff import Raster, from_db, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
@@ -348,7 +348,7 @@ def _fit(
         log.info("%s: preset %s (%s) on %s (%s)", label, preset.name, preset.config_hash(), claim.device,
                  claim.reason)  # fmt: skip
         result = fit(
-            np.stack([t.raster.db() for t in tiles]),
+            np.stack([with_placeholders(t.raster.db(), t.hidden, t.raster.present()) for t in tiles]),
             np.stack([t.hidden for t in tiles]),
             preset,
             [t.seed for t in tiles],
@@ -378,7 +378,7 @@ def _write_tile(
     start = time.perf_counter()
     raster, hidden, outputs, tags = tile.raster, tile.hidden, tile.job.outputs, dict(tile.tags)
     if fitted is None:
-        fill_db = classic_fill(method.name, raster.db(), hidden)
+        fill_db = classic_fill(method.name, raster.db(), hidden, everywhere=True)
         content = f"{method.name} fill without speckle"
     else:
         assert preset is not None

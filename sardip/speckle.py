@@ -137,6 +137,11 @@ class SpeckleError(ValueError):
     """No usable known pixels around the hole to estimate speckle statistics from."""
 
 
+class NoGrainError(SpeckleError):
+    """Known blocks enough, but none varies: the band has no grain to measure (a dB product clipped at
+    its floor over calm water, a constant band)."""
+
+
 @dataclass(frozen=True)
 class SpeckleParams:
     """Speckle statistics of one band.
@@ -163,6 +168,10 @@ class SpeckleParams:
     def to_dict(self) -> dict[str, float | int]:
         """Values rounded for provenance tags."""
         return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+#: The parameters of a band without grain (:class:`NoGrainError`): no looks, no correlation, no spread.
+NO_GRAIN = SpeckleParams(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,9 @@ def estimate_speckle(intensity: np.ndarray, region: np.ndarray, patch: int = PAT
     blocks = blocks[full]
     if len(blocks) < MIN_PATCHES:
         raise SpeckleError(f"{len(blocks)} full {patch}x{patch} blocks of known pixels; need {MIN_PATCHES}")
+    blocks = blocks[np.ptp(blocks.reshape(len(blocks), -1), axis=1) > 0]
+    if len(blocks) < MIN_PATCHES:
+        raise NoGrainError(f"{len(blocks)} {patch}x{patch} blocks of known pixels vary; need {MIN_PATCHES}")
     centred = blocks - blocks.mean(axis=(1, 2), keepdims=True)
     var = (centred**2).mean(axis=(1, 2))
     ratio = var / blocks.mean(axis=(1, 2)) ** 2
@@ -562,11 +574,12 @@ def grain_deficit(background: np.ndarray, hidden: np.ndarray, params: SpecklePar
 
 def _estimate_around(
     db: np.ndarray, hidden: np.ndarray, patch: int
-) -> tuple[SpeckleParams, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[SpeckleParams, np.ndarray, np.ndarray, np.ndarray] | None:
     """Speckle parameters, sorted grain sample, grain field (:func:`grain_field`) and context ring of one
     dB band around ``hidden``: :func:`estimate_speckle` on a ring of ``CONTEXT_AREA`` x the hole's area, doubled
     until it holds ``MIN_PATCHES`` blocks (on a tile too small even then, blocks of ``MIN_PATCH`` px are
-    used); the grain sample on the same ring."""
+    used); the grain sample on the same ring. ``None`` when the known pixels have no grain at all
+    (:class:`NoGrainError` on the largest ring)."""
     known = np.isfinite(db) & ~hidden
     intensity = 10 ** (db / 10)
     factor = CONTEXT_AREA
@@ -575,11 +588,13 @@ def _estimate_around(
         try:
             estimate = estimate_speckle(intensity, context, patch)
             break
-        except SpeckleError:
+        except SpeckleError as err:
             if context.sum() < known.sum():
                 factor *= 2
             elif patch > MIN_PATCH:
                 factor, patch = CONTEXT_AREA, MIN_PATCH
+            elif isinstance(err, NoGrainError):
+                return None
             else:
                 raise
     field = grain_field(np.where(known, db, np.nan), context, estimate.rho_rows, estimate.rho_cols)
@@ -612,9 +627,11 @@ def speckle_fill(
     :func:`fill_background_db`) with N from :func:`draw_grain`, conditioned on the real grain at the
     boundary and scaled by the grain ``G * fill`` lacks (:func:`grain_deficit`) and the ring's local
     spread (:func:`grain_spread`), and
-    ``np.random.default_rng(seed)`` (bands drawn in order). Outside the hole the output is
-    ``image_db`` itself (same values, bit for bit); NaN in ``fill_db`` stays NaN. Returns the output
-    (float32) and the parameters per band.
+    ``np.random.default_rng(seed)`` (bands drawn in order). A band whose known pixels have no grain
+    (:class:`NoGrainError`: a constant band, a floor-clipped one) gets ``fill_db`` as it is and
+    :data:`NO_GRAIN` as its parameters. Outside the hole the output is ``image_db`` itself (same
+    values, bit for bit); NaN in ``fill_db`` stays NaN. Returns the output (float32) and the parameters
+    per band.
     """
     image_db = np.asarray(image_db, dtype=np.float32)
     fill_db = np.asarray(fill_db, dtype=np.float64)
@@ -626,7 +643,12 @@ def speckle_fill(
     out = image_db.copy()
     params: list[SpeckleParams] = []
     for band, (known_db, filled_db) in enumerate(zip(image_db, fill_db, strict=True)):
-        estimate, grain, field, ring = _estimate_around(known_db.astype(np.float64), hidden, patch)
+        around = _estimate_around(known_db.astype(np.float64), hidden, patch)
+        if around is None:
+            out[band] = np.where(hidden, filled_db, known_db).astype(np.float32)
+            params.append(NO_GRAIN)
+            continue
+        estimate, grain, field, ring = around
         known = np.isfinite(known_db) & ~hidden
         g = draw_gaussian(rng, estimate, hidden.shape, waves)
         g = condition_on_known(g, known_gaussian(field, known, grain), hidden, estimate)

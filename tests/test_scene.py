@@ -307,8 +307,10 @@ def test_refusals_name_the_problem_and_leave_nothing(
 def test_too_large_a_polygon_is_named(tmp_path: Path) -> None:
     grid = SceneGrid(2000, 2000, rasterio.crs.CRS.from_epsg(32633), Affine(10, 0, 0, 0, -10, 20000))
     mask = _polygons(tmp_path / "big.gpkg", "EPSG:32633", [(100, 10000, 200, 10100), (0, 0, 9000, 9000)])
+    scene_mask = SceneMask(str(mask), grid)
     with pytest.raises(MaskError, match=r"polygon 2 \(layer .*\) of .* hides an area 900x900 px"):
-        SceneMask(str(mask), grid).areas()
+        for window in plan_windows(scene_mask.areas(), margin=64, multiple=1, shape=grid.shape):
+            scene_mask.check_width(window.areas)
 
 
 def test_an_interrupted_run_leaves_the_input_and_no_output(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from sardip.dip.presets import PRESETS
 from sardip.fill import METHODS
 from sardip.geotiff import UNITS
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
-from sardip.masks import SPEC_HELP, MaskSpec
+from sardip.masks import SPEC_HELP, MaskSpec, mask_sources
 from sardip.scene.anonymise import SceneSettings, anonymise_scene
 from sardip.scene.output import check_output
 from sardip.scene.windows import MARGIN, MAX_SIDE
@@ -73,12 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     scene = parser.add_argument_group("whole scenes (the default)")
     scene.add_argument(
-        "--margin", type=int, default=MARGIN, help=f"context around each hidden area (px, default {MARGIN})"
+        "--margin", type=int, default=MARGIN, help=f"context around each hidden area (px, at least 1, default {MARGIN})"
     )
     scene.add_argument(
         "--max-side", type=int, default=MAX_SIDE,
-        help=f"widest hidden area accepted, the shorter side of its box (px, default {MAX_SIDE}: the audit finds "
-        "wider fills)",
+        help=f"widest connected hidden area accepted, the side of the largest square in it (px, default {MAX_SIDE}: "
+        "the audit finds wider fills)",
     )  # fmt: skip
     scene.add_argument("--batch", type=int, default=8, help="windows fitted together per engine call")
     scene.add_argument("--cog", action="store_true", help="write a Cloud-Optimised GeoTIFF (GDAL's COG driver)")
@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
 def run_whole_raster(args: argparse.Namespace) -> int:
     out = Path(args.out)
     inputs = [Path(p) for p in args.inputs]
-    check_output(out, inputs, args.overwrite, 0)
+    protected = inputs + mask_sources(args.mask)
+    check_output(out, protected, args.overwrite, 0)
     snapshot_dir = None
     if args.snapshots:
         snapshot_dir = Path(args.snapshot_dir) if args.snapshot_dir else out.with_name(out.stem + "_snapshots")
@@ -146,7 +147,7 @@ def run_whole_raster(args: argparse.Namespace) -> int:
     )
     for extra in (outputs.raw, outputs.mask, outputs.trajectory):
         if extra is not None:
-            check_output(extra, inputs, args.overwrite, 0)
+            check_output(extra, protected, args.overwrite, 0)
     settings = FitSettings(
         method=args.method,
         preset=args.preset,

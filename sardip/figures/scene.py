@@ -42,7 +42,7 @@ def scene_figure(original: Sequence[str | Path], anonymised: str | Path, provena
         crops = []
         for w in shown:
             window = Window.from_slices(tuple(w["rows"]), tuple(w["cols"]))
-            crops.append([before.read_db(window)[1][0], after.read_db(window)[1][0]])
+            crops.append([before.read_db(window).db[0], after.read_db(window).db[0]])
     limits = db_limits(previews[0])
     columns = 1 + len(shown)
     fig = Figure(figsize=(2.3 * columns + 0.6, 5.0), layout="constrained")

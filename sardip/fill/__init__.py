@@ -79,11 +79,14 @@ def parse_variant(name: str) -> tuple[FillMethod, bool]:
     return get_method(name.removesuffix(SPECKLE_SUFFIX)), speckle
 
 
-def classic_fill(name: str, image_db: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+def classic_fill(name: str, image_db: np.ndarray, hidden: np.ndarray, *, everywhere: bool = False) -> np.ndarray:
     """Fill ``hidden`` (H, W) bool in ``image_db`` (C, H, W) dB with classic method ``name``.
 
-    NaN pixels are treated as unknown while filling and stay NaN in the output; outside ``hidden``
-    the output is ``image_db`` (float32). The ring for ``constant`` is :func:`sardip.masks.ring_mask`.
+    NaN pixels are treated as unknown while filling and, unless ``everywhere``, stay NaN in the output
+    (a tile's nodata); with ``everywhere`` every hidden pixel gets a value (a scene replaces every
+    hidden pixel that holds data, one without a dB value too, such as negative sigma0). Outside
+    ``hidden`` the output is ``image_db`` (float32). The ring for ``constant`` is
+    :func:`sardip.masks.ring_mask`.
     """
     method = get_method(name)
     if method.band_fill is None:
@@ -98,8 +101,17 @@ def classic_fill(name: str, image_db: np.ndarray, hidden: np.ndarray) -> np.ndar
         if not (valid & ~hidden).any():
             raise FillError(f"band {band} has no known pixel to fill from")
         filled = method.band_fill(db, hidden | ~valid, ring_mask(hidden, valid))
-        out[band] = np.where(hidden & valid, filled, db)
+        out[band] = np.where(hidden & (valid | everywhere), filled, db)
     return out
+
+
+def with_placeholders(image_db: np.ndarray, hidden: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """``image_db`` (C, H, W) with 0 dB at the ``hidden`` (H, W) pixels that hold data (``present``,
+    C, H, W) but have no dB value (0 or below in linear units). The engine keeps NaN where its input is
+    NaN, and a hidden pixel's value never enters the fit: a finite value there asks for the network's
+    output at a pixel that must be replaced."""
+    image_db = np.asarray(image_db, dtype=np.float32)
+    return np.where(np.asarray(hidden, bool)[None] & present & np.isnan(image_db), np.float32(0.0), image_db)
 
 
 @dataclass
@@ -132,7 +144,9 @@ def paste(
     raster: Raster, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int
 ) -> tuple[np.ndarray, Pasted]:
     """:func:`paste_db` on a raster: returns the result in the raster's own units (linear power stays
-    linear) with every pixel outside the hole the raster's value bit for bit, and the dB paste."""
+    linear) with every pixel outside the hole the raster's value bit for bit, every hidden pixel that
+    holds data (a non-positive one too) the fill's, a hidden nodata pixel nodata, and the dB paste."""
     pasted = paste_db(raster.db(), fill_db, hidden, speckle=speckle, seed=seed)
     inside = from_db(pasted.db, raster.units).astype(np.float32)
-    return np.where(np.asarray(hidden, dtype=bool)[None], inside, raster.data), pasted
+    replace = np.asarray(hidden, dtype=bool)[None] & raster.present()
+    return np.where(replace, inside, raster.data), pasted

@@ -7,10 +7,12 @@ Per window (:mod:`sardip.scene.windows`): its stored values are read and convert
 ``sardip.seeds.tile_seed("<window id>", seed)``, so its result does not depend on its batch mates and
 equals a fit of that window alone, :func:`sardip.inpaint.inpaint_file` on a crop of it); the fill is
 pasted into the window's hidden pixels (:func:`sardip.fill.paste_db`, with speckle-consistent filling
-for ``credible``), converted back to the input's units and dtype (integers rounded and clipped), and
-kept only where the pixel is in one of the window's own areas **and** valid (a neighbour's area in its
-context is fitted as hidden but written by the neighbour): every other pixel, nodata included, is
-written as it was read, byte for byte. Each window is audited against the original (:mod:`sardip.audit`) where
+for ``credible``), converted back to the input's units, scale and dtype (integers rounded and clipped),
+and kept where the pixel is in one of the window's own areas and holds data (a neighbour's area in its
+context is fitted as hidden but written by the neighbour). Every such pixel is replaced, whatever its
+value: one at or below 0 in linear units has no dB value and is not fitted from, but is filled like
+the rest. Every other pixel, nodata and masked pixels included, is written as it was read, byte for
+byte. Each window is audited against the original (:mod:`sardip.audit`) where
 it is large enough; the figures go to the sidecar. Progress: a bar over windows on a terminal, else a
 line per batch and every half minute of a batch's fit (``window 12/40, 3,200 px hidden, ETA 2 min``).
 
@@ -37,14 +39,14 @@ from sardip import __version__
 from sardip.audit.detectors import AuditError, audit, verdict
 from sardip.dip.engine import fit
 from sardip.dip.presets import Preset, get_preset
-from sardip.fill import classic_fill, parse_variant, paste_db
+from sardip.fill import classic_fill, parse_variant, paste_db, with_placeholders
 from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
 from sardip.io import sha256_file
 from sardip.masks import mask_sources
 from sardip.scene.output import Patch, check_output, write_scene, write_sidecar
 from sardip.scene.settings import SceneSettings
-from sardip.scene.source import Scene, SceneError
+from sardip.scene.source import Scene, SceneError, WindowValues
 from sardip.scene.windows import SceneMask, SceneWindow, plan_windows
 from sardip.seeds import tile_seed
 
@@ -100,10 +102,13 @@ def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
     preset = get_preset(settings.preset, settings.land_cover) if method.is_dip else None
     assert scene.grid is not None
     scene_mask = SceneMask(
-        mask, scene.grid, grow=settings.grow, invert=settings.invert_mask, max_side=settings.max_side
-    )
+        mask, scene.grid, grow=settings.grow, invert=settings.invert_mask, seed=settings.seed,
+        max_side=settings.max_side,
+    )  # fmt: skip
     multiple = 2**preset.depth if preset else 1
     windows = plan_windows(scene_mask.areas(), settings.margin, multiple, scene.grid.shape)
+    for window in windows:
+        scene_mask.check_width(window.areas)
     log.info("%s: %s units, %d hidden areas in %d windows", scene.paths[0], scene.units,
              sum(len(w.areas) for w in windows), len(windows))  # fmt: skip
     iterations = (preset.iterations if settings.iterations is None else settings.iterations) if preset else 0
@@ -115,19 +120,26 @@ def open_scene(inputs: Sequence[str | Path], settings: SceneSettings) -> Scene:
     return Scene.open([Path(p) for p in inputs], settings.units, allow_no_crs=settings.allow_no_crs)
 
 
-def check_outputs(out: Path, scene: Scene, settings: SceneSettings) -> None:
-    """Refuse an output, or its sidecar, that endangers an input (:func:`sardip.scene.output.check_output`)."""
-    check_output(out, scene.paths, settings.overwrite, needed_bytes(scene, settings.cog))
-    check_output(sidecar_of(out), scene.paths, True, 0)
+def check_outputs(out: Path, scene: Scene, mask: str, settings: SceneSettings) -> None:
+    """Refuse an output, or its sidecar, that endangers an input, a scene file or a mask file
+    (:func:`sardip.scene.output.check_output`)."""
+    inputs = [*scene.paths, *mask_sources(mask)]
+    check_output(out, inputs, settings.overwrite, needed_bytes(scene, settings.cog))
+    check_output(sidecar_of(out), inputs, True, 0)
 
 
 def needed_bytes(scene: Scene, cog: bool) -> int:
-    """Free space an output needs: about the inputs' size, plus the uncompressed GTiff a COG is made
-    from."""
+    """Free space an output needs: about the inputs' size (a GeoTIFF's file size; for any other file,
+    a VRT say, whose size says nothing of its pixels, the uncompressed size of its bands), plus the
+    uncompressed GTiff a COG is made from."""
     assert scene.grid is not None
-    compressed = sum(p.stat().st_size for p in scene.paths) * 1.1
-    raw = scene.grid.width * scene.grid.height * scene.count * np.dtype(scene.dtype).itemsize if cog else 0
-    return int(compressed + raw) + 2**26
+    pixels = scene.grid.width * scene.grid.height * np.dtype(scene.dtype).itemsize
+    compressed = sum(
+        path.stat().st_size if src.driver in ("GTiff", "COG") else pixels * src.count
+        for path, src in zip(scene.paths, scene.datasets, strict=True)
+    )
+    raw = pixels * len(scene.layout) if cog else 0
+    return int(compressed * 1.1 + raw) + 2**26
 
 
 def anonymise_scene(
@@ -140,7 +152,7 @@ def anonymise_scene(
     start = time.perf_counter()
     out = Path(out)
     with open_scene(inputs, settings) as scene:
-        check_outputs(out, scene, settings)
+        check_outputs(out, scene, mask, settings)
         plan = plan_scene(scene, mask, settings)
         patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch), settings)
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
@@ -200,23 +212,27 @@ def fill_windows(
                 continue
             seeds = [tile_seed(w.name, settings.seed) for w in batch]
             t0 = time.perf_counter()
-            hidden_px = int(sum(o.sum() for o in owns))
+            hidden_px = sum(_replaced(own, read).sum() for own, read in zip(owns, reads, strict=True))
             if preset is not None:
-                shifts = np.array([_level_shift(scene, db, h) for (_, db), h in zip(reads, hiddens, strict=True)])
-                shifted = np.stack([db for _, db in reads]) + shifts[:, None, None, None]
+                shifts = np.array([_level_shift(scene, read.db, h) for read, h in zip(reads, hiddens, strict=True)])
+                held = np.stack(
+                    [with_placeholders(read.db, h, read.present) for read, h in zip(reads, hiddens, strict=True)]
+                )
+                shifted = held + shifts[:, None, None, None]
                 result = fit(shifted, np.stack(hiddens), preset, seeds, iterations=iterations, device=claim.device,
                              report_every=max(1, min(REPORT_EVERY, iterations)),
                              progress=progress.during(planned, hidden_px))  # fmt: skip
                 fitted = result.output_db - shifts[:, None, None, None]
                 ssim_known = [t[-1]["ssim_known"] for t in result.trajectories]
             else:
-                fitted = np.stack([classic_fill(method.name, db, h) for (_, db), h in zip(reads, hiddens, strict=True)])
+                fitted = np.stack([classic_fill(method.name, read.db, h, everywhere=True)
+                                   for read, h in zip(reads, hiddens, strict=True)])  # fmt: skip
                 ssim_known = [None] * len(batch)
             seconds = (time.perf_counter() - t0) / len(batch)
-            for window, (stored, db), hidden, own, fill, seed, ssim in zip(
+            for window, read, hidden, own, fill, seed, ssim in zip(
                 batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True
             ):
-                patch, figure = _paste(scene, window, stored, db, (hidden, own), fill, speckle, seed)
+                patch, figure = _paste(scene, window, read, (hidden, own), fill, speckle, seed)
                 patches.append(patch)
                 figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
             progress.done(planned, hidden_px)
@@ -284,28 +300,32 @@ def _cost(window: SceneWindow) -> int:
 
 def _screened(
     scene: Scene, mask: SceneMask, windows: Sequence[SceneWindow], figures: list[dict]
-) -> tuple[list[SceneWindow], list[tuple[np.ndarray, np.ndarray]], list[np.ndarray], list[np.ndarray]]:
-    """The windows that have something to hide, with their (stored, dB) values, hidden pixels and own
-    hidden pixels (those they write); a window whose own hidden pixels are all nodata gets a note in
-    ``figures`` instead, and one with no valid pixel around its hidden area is an error."""
+) -> tuple[list[SceneWindow], list[WindowValues], list[np.ndarray], list[np.ndarray]]:
+    """The windows that have something to hide, with their values, hidden pixels and own hidden pixels
+    (those they write); a window whose own hidden pixels hold no data gets a note in ``figures``
+    instead, and one with no pixel to fit from around its hidden area is an error."""
     kept, reads, hiddens, owns = [], [], [], []
     for window in windows:
-        stored, db = scene.read_db(window.box.window)
+        read = scene.read_db(window.box.window)
         hidden = mask.hidden(window.box)
         own = hidden & window.own()
-        valid = np.isfinite(db)
-        if not (own[None] & valid).any():
+        if not _replaced(own, read).any():
             note = "every hidden pixel is nodata: nothing to hide"
             figures.append({"window": window.name, "areas": [a.label for a in window.areas], "hidden_pixels": 0,
                             "note": note})  # fmt: skip
             continue
-        if not (~hidden[None] & valid).any():
+        if not (~hidden[None] & np.isfinite(read.db)).any():
             raise SceneError(f"window {window.name}: no valid pixel around the hidden area to fit from")
         kept.append(window)
-        reads.append((stored, db))
+        reads.append(read)
         hiddens.append(hidden)
         owns.append(own)
     return kept, reads, hiddens, owns
+
+
+def _replaced(own: np.ndarray, read: WindowValues) -> np.ndarray:
+    """The pixels (h, w) a window replaces: its own hidden pixels where any band holds data."""
+    return own & read.present.any(axis=0)
 
 
 #: dB level the presets' normalisation centres on (SEN12MS's [-25, 0] dB clip range).
@@ -318,7 +338,7 @@ def _level_shift(scene: Scene, db: np.ndarray, hidden: np.ndarray) -> float:
     offset that puts the median of the window's known pixels at :data:`CENTRE_DB`, where the presets'
     normalisation expects SAR backscatter. A constant in dB is a calibration factor: it changes no
     speckle statistic, and is taken off the fit again before the paste."""
-    if np.dtype(scene.dtype).kind not in "iu":
+    if np.dtype(scene.dtype).kind not in "iu" or scene.scaled:
         return 0.0
     known = db[:, ~hidden]
     known = known[np.isfinite(known)]
@@ -332,19 +352,21 @@ def _duration(seconds: float) -> str:
 
 
 def _paste(
-    scene: Scene, window: SceneWindow, stored: np.ndarray, db: np.ndarray, hidden: tuple[np.ndarray, np.ndarray],
-    fill: np.ndarray, speckle: bool, seed: int,
+    scene: Scene, window: SceneWindow, read: WindowValues, hidden: tuple[np.ndarray, np.ndarray], fill: np.ndarray,
+    speckle: bool, seed: int,
 ) -> tuple[Patch, dict]:  # fmt: skip
-    """The window's patch (its own hidden, valid pixels) and its figures (audit where the area allows).
-    ``hidden`` is (every hidden pixel of the window, its own)."""
+    """The window's patch (its own hidden pixels that hold data, whatever their value) and its figures
+    (audit where the area allows). ``hidden`` is (every hidden pixel of the window, its own)."""
     every, own = hidden
+    stored, db = read.stored, read.db
     pasted = paste_db(db, fill, every, speckle=speckle, seed=seed).db
-    replace = own[None] & scene.valid(stored)
+    replace = own[None] & read.present
     if not np.isfinite(pasted[replace]).all():
         raise SceneError(f"window {window.name} ({', '.join(a.label for a in window.areas)}): the fill gave no "
                          "value for some hidden pixels (the fit diverged); nothing was written")  # fmt: skip
     # Pixels that are not replaced keep their stored value; the placeholder only lets them convert.
-    new = to_stored(from_db(np.where(replace, pasted, 0.0), scene.units), scene.dtype, scene.nodata)
+    physical = from_db(np.where(replace, pasted, 0.0).astype(np.float32), scene.units)
+    new = _not_nodata(to_stored(scene.to_raw(physical), scene.dtype, scene.nodata), scene.nodata)
     values = np.where(replace, new, stored)
     rows, cols = np.nonzero(replace.any(axis=0))
     box = window.box
@@ -358,3 +380,12 @@ def _paste(
     except AuditError as err:
         figure["audit"] = f"not audited: {err}"
     return patch, figure
+
+
+def _not_nodata(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Filled integer values that rounded onto the nodata value (0 in a GRD's amplitude, say) moved one
+    step into the valid range: a replaced pixel that read as nodata would leave a hole in the data."""
+    if nodata is None or values.dtype.kind not in "iu" or math.isnan(nodata):
+        return values
+    step = -1 if nodata == np.iinfo(values.dtype).max else 1
+    return np.where(values == nodata, values.astype(np.int64) + step, values).astype(values.dtype)

@@ -112,7 +112,7 @@ def assemble(
         figures += f
         devices.add(d)
     with open_scene(inputs, settings) as scene:
-        check_outputs(out, scene, settings)
+        check_outputs(out, scene, mask, settings)
         plan = plan_scene(scene, mask, settings)
         order = {w.name: i for i, w in enumerate(plan.windows)}
         filled = [f["window"] for f in figures]

@@ -14,10 +14,10 @@ from sardip.scene.windows import MARGIN, MAX_SIDE
 class SceneSettings:
     """How a scene is anonymised: ``method`` (``dip`` or a classic fill), ``preset`` and ``land_cover``
     (``None``: the preset's class-free activation), ``iterations`` (``None``: the preset's), ``speckle``
-    (``None``: the preset's, or the method's ``+speckle``), ``seed``
-    (base seed), ``margin`` (px of context), ``grow`` (px added to each hidden area), ``max_side`` (the
-    widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch`` (windows
-    per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
+    (``None``: the preset's, or the method's ``+speckle``), ``seed`` (base seed; it also places
+    ``random:SIZE``), ``margin`` (px of context, at least 1), ``grow`` (px added to each hidden area),
+    ``max_side`` (the widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch``
+    (windows per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
     ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
     raster without georeference (box and raster masks only)."""
 
@@ -45,5 +45,12 @@ class SceneSettings:
                 f"iterations={self.iterations}: a DIP needs at least 1 iteration (with 0 the hole would get the "
                 "untrained network's output, a flat fake patch)"
             )
-        if self.batch < 1 or self.margin < 0:
-            raise SceneError(f"batch={self.batch} must be >= 1 and margin={self.margin} >= 0")
+        if self.batch < 1:
+            raise SceneError(f"batch={self.batch}: at least 1 window per engine call")
+        if self.margin < 1:
+            raise SceneError(
+                f"margin={self.margin}: at least 1 px of context around each hidden area (every fill draws on "
+                f"the known pixels around it; the default is {MARGIN})"
+            )
+        if self.max_side < 1:
+            raise SceneError(f"max_side={self.max_side}: at least 1 px")

@@ -1,13 +1,22 @@
 """A scene to anonymise, read window by window: one multi-band file or one file per polarisation.
 
 :class:`Scene` opens the input files, checks that they share one grid (size, CRS and transform, or
-GCPs) and one nodata value, and reads any window of all bands in their stored dtype and units
-(:meth:`Scene.read`), never the whole scene. Its values keep their meaning: :meth:`Scene.read_db`
-converts a window to dB for fitting (linear power ``10 log10 P``, amplitude ``20 log10 A``), with nodata,
-NaN and, in linear units, zero (the border of a GRD product) as NaN: such pixels are never fitted and
-are written back as they were. The units come from the user (``--units``) or from
-:func:`sardip.geotiff.detect_units` on a sample of the scene's blocks, which states its reason or
-refuses an ambiguous file.
+GCPs, within :data:`sardip.geotiff.GRID_TOLERANCE_PX`) and one nodata value, and reads any window of
+all bands in their stored dtype (:meth:`Scene.read`), never the whole scene. Its values keep their
+meaning: :meth:`Scene.read_db` converts a window to dB for fitting, through the bands' scale and offset
+(an int16 product of dB x 100 is fitted in dB), then ``10 log10 P`` for linear power or ``20 log10 A``
+for amplitude.
+
+Which pixels hold no data is GDAL's word (:meth:`rasterio.io.DatasetReader.read_masks`: the nodata
+value, an internal or external mask, an alpha band), NaN, and 0 in linear units where the file declares
+no nodata value (a Sentinel-1 GRD's border); such pixels are never fitted and are written back as they
+were. A pixel with data that has no dB value (0 or below in linear units: thermal-noise
+removal leaves small negative sigma0) is not fitted either, but inside a hidden area it is replaced
+like any other: :attr:`WindowValues.present` is what must be replaced, :attr:`WindowValues.db` what may
+be fitted. An alpha band is not a band of data: it is never fitted and is copied as it is. The units
+come from the user (``--units``) or from :func:`sardip.geotiff.detect_units` on a sample of the scene's
+blocks, which states its reason or refuses an ambiguous file. Complex (SLC) pixels are refused: the
+method works on amplitude, and their phase could not be kept.
 """
 
 from __future__ import annotations
@@ -17,17 +26,27 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
-from rasterio.enums import Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from sardip.geotiff import UnitsError, band_names, descriptions_from_names, detect_units, to_db
+from sardip.geotiff import (
+    GRID_TOLERANCE_PX,
+    Grid,
+    UnitsError,
+    band_names,
+    descriptions_from_names,
+    detect_units,
+    holds_data,
+    to_db,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +78,39 @@ class SceneGrid:
     def ground_control_points(self) -> list[GroundControlPoint]:
         return [GroundControlPoint(row, col, x, y, z) for row, col, x, y, z in self.gcps]
 
+    def difference(self, other: SceneGrid) -> str | None:
+        """Why ``other`` is not this grid (``None`` when it is), within :data:`GRID_TOLERANCE_PX`:
+        transforms as :meth:`sardip.geotiff.Grid.difference` compares them; GCPs by their pixel
+        positions (to the tolerance) and their coordinates (to a relative 1e-9)."""
+        if bool(self.gcps) != bool(other.gcps):
+            return "GCPs vs a transform"
+        if not self.gcps:
+            mine, theirs = (Grid(g.crs, g.transform, g.width, g.height) for g in (self, other))
+            return mine.difference(theirs)
+        if self.shape != other.shape:
+            return f"size {self.height}x{self.width} px vs {other.height}x{other.width} px"
+        if self.gcp_crs != other.gcp_crs or len(self.gcps) != len(other.gcps):
+            return "different GCPs"
+        for a, b in zip(self.gcps, other.gcps, strict=True):
+            pixel = all(abs(p - q) <= GRID_TOLERANCE_PX for p, q in zip(a[:2], b[:2], strict=True))
+            place = all(math.isclose(p, q, rel_tol=1e-9, abs_tol=1e-9) for p, q in zip(a[2:], b[2:], strict=True))
+            if not (pixel and place):
+                return f"GCP {a} vs {b}"
+        return None
+
 
 #: GDAL's block cache (MB) while a scene is open, and while its copy is written (rasterio passes
 #: GDAL_CACHEMAX to GDALSetCacheMax64, in bytes).
 CACHE_MB = 64
+
+
+class WindowValues(NamedTuple):
+    """One window of a scene's bands of data (C, h, w) each: the values as stored; which pixels hold
+    data (not nodata, not masked, not NaN); their dB values, NaN where there is nothing to fit."""
+
+    stored: np.ndarray
+    present: np.ndarray
+    db: np.ndarray
 
 
 @dataclass
@@ -70,17 +118,27 @@ class Scene:
     """The open input files of a scene; close it with :meth:`close` (or use it as a context manager).
     While open, GDAL's block cache is held to :data:`CACHE_MB`: windows read across tiles of a
     compressed scene fill it, and its default (5 % of the machine's memory) let the peak RSS grow with
-    the scene (bench/results/scene.md)."""
+    the scene (bench/results/scene.md).
+
+    ``layout`` lists every band of the files in order, (file, band index), as the copy writes them;
+    ``bands`` those that hold data (all but an alpha band), which are read, fitted and patched.
+    ``descriptions``, ``colorinterp``, ``scales`` and ``offsets`` follow ``layout``."""
 
     paths: tuple[Path, ...]
     datasets: list = field(default_factory=list)
-    bands: list[tuple[int, int]] = field(default_factory=list)  # (dataset, band index) per output band
+    layout: list[tuple[int, int]] = field(default_factory=list)
+    bands: list[tuple[int, int]] = field(default_factory=list)
     grid: SceneGrid | None = None
     dtype: str = "float32"
     nodata: float | None = None
     descriptions: tuple[str | None, ...] = ()
+    colorinterp: tuple[ColorInterp, ...] = ()
+    scales: tuple[float, ...] = ()
+    offsets: tuple[float, ...] = ()
     units: str = ""
     has_overviews: bool = False
+    has_dataset_mask: bool = False
+    area_or_point: str | None = None
     _env: rasterio.Env | None = None
 
     @classmethod
@@ -101,33 +159,39 @@ class Scene:
         if not self.paths:
             raise SceneError("no scene file given")
         names: list[str | None] = []
+        dtypes: list[str] = []
         for i, path in enumerate(self.paths):
-            if not path.is_file():
-                raise SceneError(f"{path}: scene file does not exist")
-            try:
-                src = rasterio.open(path)
-            except RasterioIOError as err:
-                raise SceneError(f"{path}: not a readable raster ({err})") from None
+            src = self._open_file(path)
             self.datasets.append(src)
             grid = _grid_of(src)
             if self.grid is None:
-                self.grid, self.nodata, dtypes = grid, src.nodata, [src.dtypes[0]]
+                self.grid, self.nodata = grid, src.nodata
+                self.area_or_point = src.tags().get("AREA_OR_POINT")
             else:
-                if grid != self.grid:
-                    raise SceneError(f"{self.paths[0]} and {path} are not on the same grid")
+                why = self.grid.difference(grid)
+                if why is not None:
+                    raise SceneError(f"{self.paths[0]} and {path} are not on the same grid: {why}")
                 if not _same(self.nodata, src.nodata):
                     raise SceneError(
                         f"{self.paths[0]} and {path} have different nodata ({self.nodata} vs {src.nodata})"
                     )
-                dtypes.append(src.dtypes[0])
-            if len(set(src.dtypes)) != 1:
-                raise SceneError(f"{path}: bands of different data types {src.dtypes}")
-            self.bands += [(i, b) for b in range(1, src.count + 1)]
+            dtypes.append(src.dtypes[0])
+            for b in range(1, src.count + 1):
+                self.layout.append((i, b))
+                if src.colorinterp[b - 1] != ColorInterp.alpha:
+                    self.bands.append((i, b))
             names += list(descriptions_from_names(path, tuple(src.descriptions)))
+            self.colorinterp += tuple(src.colorinterp)
+            self.scales += tuple(float(v) for v in src.scales)
+            self.offsets += tuple(float(v) for v in src.offsets)
             self.has_overviews |= bool(src.overviews(1))
+            self.has_dataset_mask |= any(
+                MaskFlags.per_dataset in f and MaskFlags.alpha not in f for f in src.mask_flag_enums
+            )
         if len(set(dtypes)) != 1:
             raise SceneError(f"scene files of different data types {dtypes}: {', '.join(map(str, self.paths))}")
         self.dtype, self.descriptions = dtypes[0], tuple(names)
+        self._check_alpha()
         if not self.grid.georeferenced and not allow_no_crs:
             raise SceneError(
                 f"{self.paths[0]} has no georeference (no CRS) and no GCPs: the result could not be placed on the "
@@ -135,12 +199,43 @@ class Scene:
             )
         if units == "auto":
             try:
-                self.units, reason = detect_units(self.sample(), self.dtype)
+                self.units, reason = detect_units(*self.sample())
             except UnitsError as err:
                 raise SceneError(f"{self.paths[0]}: {err}") from None
             log.info("%s: %s", self.paths[0], reason)
         else:
             self.units = units
+
+    @staticmethod
+    def _open_file(path: Path) -> rasterio.io.DatasetReader:
+        if not path.is_file():
+            raise SceneError(f"{path}: scene file does not exist")
+        try:
+            src = rasterio.open(path)
+        except RasterioIOError as err:
+            raise SceneError(f"{path}: not a readable raster ({err})") from None
+        if len(set(src.dtypes)) != 1:
+            src.close()
+            raise SceneError(f"{path}: bands of different data types {src.dtypes}")
+        if "complex" in src.dtypes[0]:
+            src.close()
+            raise SceneError(
+                f"{path}: complex pixels ({src.dtypes[0]}, a single-look complex product?): sardip anonymises "
+                "amplitude, intensity or dB images; take the amplitude (|z|) or detect the product first"
+            )
+        return src
+
+    def _check_alpha(self) -> None:
+        """An alpha band is copied in place, which GDAL can write only as the second band of one file
+        (``ALPHA=YES``); any other place is refused before any work."""
+        alpha = [k for k, c in enumerate(self.colorinterp) if c == ColorInterp.alpha]
+        if alpha and (len(self.paths) > 1 or alpha != [1]):
+            raise SceneError(
+                f"{self.paths[0]}: an alpha band at band {alpha[0] + 1} cannot be written back in place; "
+                "turn it into a mask first (gdal_translate -b 1 -b 2 -mask 3 ...)"
+            )
+        if not self.bands:
+            raise SceneError(f"{self.paths[0]}: no band of data, only alpha")
 
     def close(self) -> None:
         for src in self.datasets:
@@ -158,38 +253,89 @@ class Scene:
 
     @property
     def count(self) -> int:
+        """Bands of data: those fitted and patched."""
         return len(self.bands)
 
     @property
     def band_names(self) -> tuple[str, ...]:
-        return band_names(self.descriptions)
+        """A name for every band of data."""
+        return band_names(tuple(self.descriptions[self.layout.index(b)] for b in self.bands))
 
-    def read(self, window: Window) -> np.ndarray:
-        """All bands of ``window`` as stored (C, h, w), in the files' dtype."""
-        out = np.empty((self.count, int(window.height), int(window.width)), dtype=self.dtype)
-        for k, (i, b) in enumerate(self.bands):
+    @property
+    def alpha_index(self) -> int | None:
+        """Where in ``layout`` the alpha band is, if there is one."""
+        return next((k for k, c in enumerate(self.colorinterp) if c == ColorInterp.alpha), None)
+
+    @property
+    def scaled(self) -> bool:
+        """Whether any band of data has a scale or offset other than 1 and 0."""
+        return any(self._scale_offset(b) != (1.0, 0.0) for b in self.bands)
+
+    def _scale_offset(self, band: tuple[int, int]) -> tuple[float, float]:
+        k = self.layout.index(band)
+        return self.scales[k], self.offsets[k]
+
+    def _read(self, bands: Sequence[tuple[int, int]], window: Window, masks: bool = False) -> np.ndarray:
+        out = np.empty((len(bands), int(window.height), int(window.width)), dtype="uint8" if masks else self.dtype)
+        for k, (i, b) in enumerate(bands):
             try:
-                out[k] = self.datasets[i].read(b, window=window)
+                src = self.datasets[i]
+                out[k] = src.read_masks(b, window=window) if masks else src.read(b, window=window)
             except RasterioIOError as err:
                 raise SceneError(f"{self.paths[i]}: pixels cannot be decoded ({err})") from None
         return out
 
-    def valid(self, values: np.ndarray) -> np.ndarray:
-        """Which stored values carry backscatter: not nodata, finite, and above 0 in linear units."""
-        ok = np.ones(values.shape, bool)
-        if self.nodata is not None and not math.isnan(self.nodata):
-            ok &= values != self.nodata
-        if values.dtype.kind == "f":
-            ok &= np.isfinite(values)
-        if self.units != "db":
-            ok &= values > 0
-        return ok
+    def read(self, window: Window) -> np.ndarray:
+        """The bands of data of ``window`` as stored (C, h, w), in the files' dtype."""
+        return self._read(self.bands, window)
 
-    def read_db(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
-        """(stored values, dB values with NaN where not :meth:`valid`) of ``window``, (C, h, w) each."""
+    def read_layout(self, window: Window) -> np.ndarray:
+        """Every band of ``window`` (``layout``, alpha included) as stored, in the files' dtype."""
+        return self._read(self.layout, window)
+
+    def dataset_mask(self, window: Window) -> np.ndarray:
+        """The files' own per-dataset masks (not nodata, not alpha) of ``window``, 0 = masked, combined
+        (h, w) uint8; all 255 where no file has one."""
+        out = np.full((int(window.height), int(window.width)), 255, np.uint8)
+        for src in self.datasets:
+            if any(MaskFlags.per_dataset in f and MaskFlags.alpha not in f for f in src.mask_flag_enums):
+                out = np.minimum(out, src.read_masks(1, window=window))
+        return out
+
+    def present(self, stored: np.ndarray, window: Window) -> np.ndarray:
+        """Which pixels of ``stored`` (the bands of data of ``window``) hold data: GDAL's mask (nodata,
+        a mask band, alpha) and :func:`sardip.geotiff.holds_data` (not NaN; not 0 in linear units of a
+        file that declares no nodata, as a Sentinel-1 GRD's border)."""
+        return (self._read(self.bands, window, masks=True) != 0) & holds_data(stored, self.nodata, self.units)
+
+    def to_physical(self, stored: np.ndarray) -> np.ndarray:
+        """Stored values of the bands of data (C, ...) through their scale and offset, float64; the
+        stored values themselves (as float32) when none is set, as the files mean them."""
+        if not self.scaled:
+            return stored.astype(np.float32)
+        scale, offset = (np.array(v, np.float64).reshape(-1, *([1] * (stored.ndim - 1)))
+                         for v in zip(*(self._scale_offset(b) for b in self.bands), strict=True))  # fmt: skip
+        return stored * scale + offset
+
+    def to_raw(self, physical: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_physical`: what to store (before casting to the dtype)."""
+        if not self.scaled:
+            return physical
+        scale, offset = (np.array(v, np.float64).reshape(-1, *([1] * (physical.ndim - 1)))
+                         for v in zip(*(self._scale_offset(b) for b in self.bands), strict=True))  # fmt: skip
+        return (physical - offset) / scale
+
+    def read_db(self, window: Window) -> WindowValues:
+        """``window``'s stored values, which pixels hold data, and their dB values: NaN where there is no
+        data, where the value is not finite, and in linear units at 0 or below."""
         stored = self.read(window)
-        db = to_db(np.where(self.valid(stored), stored, np.nan).astype(np.float32), self.units)
-        return stored, db.astype(np.float32)
+        present = self.present(stored, window)
+        physical = self.to_physical(stored)
+        fittable = present & np.isfinite(physical)
+        if self.units != "db":
+            fittable &= physical > 0
+        db = to_db(np.where(fittable, physical, np.nan).astype(np.float32), self.units)
+        return WindowValues(stored, present, db.astype(np.float32))
 
     def preview_db(self, side: int = 1024) -> np.ndarray:
         """The first band at most ``side`` px on its longer side (block averages), in dB: read through
@@ -198,19 +344,29 @@ class Scene:
         factor = max(1, math.ceil(max(self.grid.shape) / side))
         shape = (math.ceil(self.grid.height / factor), math.ceil(self.grid.width / factor))
         i, b = self.bands[0]
-        stored = self.datasets[i].read(b, out_shape=shape, resampling=Resampling.average)
-        return to_db(np.where(self.valid(stored), stored, np.nan).astype(np.float32), self.units)
+        src = self.datasets[i]
+        stored = src.read(b, out_shape=shape, resampling=Resampling.average)
+        present = src.read_masks(b, out_shape=shape) != 0
+        physical = self.to_physical(stored[None])[0]
+        keep = present & np.isfinite(physical) & ((physical > 0) if self.units != "db" else True)
+        return to_db(np.where(keep, physical, np.nan).astype(np.float32), self.units)
 
-    def sample(self, blocks: int = 32) -> np.ndarray:
-        """Valid-or-not stored values of up to ``blocks`` native blocks spread over the scene (band 1 of
-        each file), for unit detection without reading the whole scene; nodata left out."""
-        src = self.datasets[0]
-        windows = [w for _, w in src.block_windows(1)]
+    def sample(self, blocks: int = 32) -> tuple[np.ndarray, str]:
+        """Values of up to ``blocks`` native blocks spread over the scene (the first band of data), for
+        unit detection without reading the whole scene, with the dtype they stand for: masked pixels
+        and nodata left out, through the band's scale and offset (then no longer integer counts)."""
+        i, b = self.bands[0]
+        src = self.datasets[i]
+        windows = [w for _, w in src.block_windows(b)]
         step = max(1, len(windows) // blocks)
-        values = np.concatenate([src.read(1, window=w).ravel() for w in windows[::step][:blocks]])
-        if self.nodata is not None and not math.isnan(self.nodata):
-            values = values[values != self.nodata]
-        return values
+        chosen = windows[::step][:blocks]
+        values = np.concatenate([src.read(b, window=w).ravel() for w in chosen])
+        present = np.concatenate([src.read_masks(b, window=w).ravel() != 0 for w in chosen])
+        values = values[present]
+        scale, offset = self._scale_offset((i, b))
+        if (scale, offset) != (1.0, 0.0):
+            return values * scale + offset, "float64"
+        return values, self.dtype
 
 
 def _grid_of(src: rasterio.io.DatasetReader) -> SceneGrid:

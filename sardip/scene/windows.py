@@ -2,20 +2,24 @@
 
 A scene is far larger than what is hidden in it, so nothing is done to the scene as a whole but the
 final block copy. The mask (:class:`SceneMask`) yields **areas**: one per polygon of a vector file
-(any CRS; mapped through the scene's transform, or its GCPs), one per connected hidden region of a
-raster mask of the scene's size (found block by block), or one box (``box:``, ``random:SIZE``,
-``release``: :func:`sardip.masks.box_bounds`). Each area, grown by ``grow`` px, gets a **window**: its
-bounding box plus a context ``margin`` on every side, widened with real context to a multiple of
-``2 ** depth`` px (what the U-Net's poolings need, so the engine pads nothing), and clipped at the
-scene's edge. Areas that touch share a window (:func:`touching_groups`); windows may overlap. A
-window fits every hidden pixel in it as hidden, its neighbours' too, so no target is context, but
-writes only the pixels of its own areas (:meth:`SceneWindow.own`): merging overlapping windows
-instead chains dense polygons into one window as large as the town (100 polygons 179 px apart took
-5.8 GB in one 2,048 px window). A window's hidden pixels are rasterised on the window alone
-(:meth:`SceneMask.hidden`), so memory follows the window.
+(any CRS; mapped through the scene's transform, or its GCPs; each part of a multi-part geometry on
+its own), one per connected hidden region of a raster mask of the scene's size (found block by block),
+or one box (``box:``, ``random:SIZE`` drawn from the settings' seed, ``release``:
+:func:`sardip.masks.box_bounds`). A geometry is hidden where it or its outline touches a pixel, so a
+sliver, a line or a point on a pixel edge hides the pixels it lies on. Each area, grown by ``grow`` px,
+gets a **window**: its bounding box plus a context ``margin`` on every side, widened with real
+context to a multiple of ``2 ** depth`` px (what the U-Net's poolings need, so the engine pads
+nothing), and clipped at the scene's edge. Areas that touch share a window (:func:`touching_groups`);
+windows may overlap. A window fits every hidden pixel in it as hidden, its neighbours' too, so no
+target is context, but writes only the pixels of its own areas (:meth:`SceneWindow.own`): merging
+overlapping windows instead chains dense polygons into one window as large as the town. A window's
+hidden pixels are rasterised on the window alone (:meth:`SceneMask.hidden`, with the ``grow`` ring of
+areas just outside it), so memory follows the window.
 
-Refused with a message naming the polygon: a polygon entirely outside the scene, and a hidden area
-more than ``max_side`` px across both ways (see :data:`MAX_SIDE`).
+Refused with a message naming the polygon: a polygon entirely outside the scene, and a connected hidden
+area, as rasterised and grown, that holds a square more than ``max_side`` px wide
+(:meth:`SceneMask.check_width`, :data:`MAX_SIDE`): touching polygons are judged together, the parts
+of a multi-polygon apart, a long thin road by its width.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from rasterio.transform import GCPTransformer
 from rasterio.windows import Window
 from scipy import ndimage
 
+from sardip.geotiff import Grid
 from sardip.masks import (
     RASTER_SUFFIXES,
     SPEC_HELP,
@@ -48,13 +53,12 @@ from sardip.masks import (
 )
 from sardip.scene.source import SceneGrid
 
-#: Context (px) around each hidden area in its window: with 64 instead of 32 the audit's AUC excess of
-#: 32 and 64 px areas falls from 0.19 and 0.06 to 0.04 (bench/results/scene_limits.md).
+#: Context (px) around each hidden area in its window (bench/results/scene_limits.md measures the
+#: audit's verdict by margin and area size).
 MARGIN = 64
-#: Largest width (px) of one hidden area by default, its bounding box's shorter side (what decides how far
-#: a hidden pixel may lie from known ones: a 20 x 2,000 px road is as easy as a 20 px square):
-#: ``credible`` at the default margin meets the audit's targets on 64 px squares and misses them on 128
-#: and 256 px ones (bench/results/scene_limits.md).
+#: Largest width (px) of one connected hidden area by default: the side of the largest square it holds
+#: (what decides how far a hidden pixel may lie from known ones: a 20 x 2,000 px road is as easy as a
+#: 20 px square). bench/results/scene_limits.md measures the audit's verdict by area size.
 MAX_SIDE = 64
 
 
@@ -205,10 +209,7 @@ class SceneMask:
             (r0, r1), (c0, c1) = self._bounds
             raw = [Area(Box(r0, r1, c0, c1), self.spec)]
         elif self.kind == "vector":
-            raw = []
-            for geometry, label in zip(self._geometries, self._labels, strict=True):
-                x0, y0, x1, y1 = geometry.bounds
-                raw.append(Area(Box(math.floor(y0), math.ceil(y1), math.floor(x0), math.ceil(x1)), label))
+            raw = [Area(_pixel_bounds(g), label) for g, label in zip(self._geometries, self._labels, strict=True)]
         else:
             raw = [Area(a.box, f"raster region at rows {a.box.r0}-{a.box.r1}, cols {a.box.c0}-{a.box.c1}")
                    for a in merge_touching(_raster_areas(Path(self.spec), self.invert))]  # fmt: skip
@@ -219,48 +220,102 @@ class SceneMask:
             clipped = Box(max(0, b.r0 - g), min(height, b.r1 + g), max(0, b.c0 - g), min(width, b.c1 + g))
             if clipped.r0 >= clipped.r1 or clipped.c0 >= clipped.c1:
                 raise MaskError(f"{area.label} of {self.spec} lies outside the {height}x{width} px scene")
-            if min(clipped.shape) > self.max_side:
-                raise MaskError(
-                    f"{area.label} of {self.spec} hides an area {clipped.shape[0]}x{clipped.shape[1]} px, more than "
-                    f"{self.max_side} px across both ways: the audit finds fills that large "
-                    "(bench/results/scene_limits.md); pass a larger --max-side to accept a less credible fill, or "
-                    "anonymise it otherwise"
-                )
             areas.append(Area(clipped, area.label))
         return areas
 
+    def check_width(self, areas: Sequence[Area]) -> None:
+        """Refuse ``areas`` (one window's: touching, grown) if a connected area of their hidden pixels
+        holds a square wider than ``max_side`` px (module docstring), naming the areas in it."""
+        extent = _extent(areas)
+        side = self.max_side + 1
+        if min(extent.shape) < side:
+            return
+        hidden = self.hidden(extent)
+        holds = ndimage.minimum_filter(hidden.view(np.uint8), size=side, mode="constant", cval=0).astype(bool)
+        if not holds.any():
+            return
+        labels, _ = ndimage.label(hidden, structure=np.ones((3, 3), bool))
+        rows, cols = ndimage.find_objects(labels)[int(labels[holds][0]) - 1]
+        where = Box(extent.r0 + rows.start, extent.r0 + rows.stop, extent.c0 + cols.start, extent.c0 + cols.stop)
+        named = [a.label for a in areas if a.box.touches(where)]
+        names = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        raise MaskError(
+            f"{names} of {self.spec} hides an area {where.shape[0]}x{where.shape[1]} px, more than {self.max_side} px "
+            "across both ways: the audit finds fills that large (bench/results/scene_limits.md); pass a larger "
+            "--max-side to accept a less credible fill, or anonymise it otherwise"
+        )
+
     def hidden(self, box: Box) -> np.ndarray:
-        """The hidden pixels (H, W) bool of the window ``box``, grown by ``grow``."""
+        """The hidden pixels (H, W) bool of the window ``box``, grown by ``grow``: found on the box
+        widened by ``grow`` (within the scene), so an area just outside it still grows into it."""
+        height, width = self.grid.shape
+        g = self.grow
+        padded = Box(max(0, box.r0 - g), min(height, box.r1 + g), max(0, box.c0 - g), min(width, box.c1 + g))
+        out = grow_mask(self._rasterised(padded), g)
+        return out[box.r0 - padded.r0 : box.r1 - padded.r0, box.c0 - padded.c0 : box.c1 - padded.c0]
+
+    def _rasterised(self, box: Box) -> np.ndarray:
+        """The hidden pixels (H, W) bool of ``box`` before growing."""
+        out = np.zeros(box.shape, bool)
         if self.kind == "box":
             (r0, r1), (c0, c1) = self._bounds
-            out = np.zeros(box.shape, bool)
             out[max(r0 - box.r0, 0) : max(r1 - box.r0, 0), max(c0 - box.c0, 0) : max(c1 - box.c0, 0)] = True
         elif self.kind == "vector":
-            area = shapely.box(box.c0 - self.grow, box.r0 - self.grow, box.c1 + self.grow, box.r1 + self.grow)
-            shapes = [self._geometries[i] for i in self._tree.query(area)]
-            out = np.zeros(box.shape, bool)
-            if shapes:
-                out = rasterize(((s, 1) for s in shapes), out_shape=box.shape, fill=0, all_touched=True,
-                                transform=Affine.translation(box.c0, box.r0), dtype="uint8").astype(bool)  # fmt: skip
+            shapes = self._geometries[self._tree.query(shapely.box(box.c0, box.r0, box.c1, box.r1))]
+            if len(shapes):
+                out = _burnt(shapes, box)
+                # GDAL burns nothing of a sliver that hugs a pixel edge; its outline, a line, it does burn.
+                missed = [s for s in shapes if not out[_pixel_box(s, box)].any()]
+                if missed:
+                    out |= _burnt(shapely.boundary(missed), box)
         else:
             with rasterio.open(self.spec) as src:
                 values = src.read(1, window=box.window)
             out = raster_hidden(values, self.invert)
-        return grow_mask(out, self.grow)
+        return out
 
 
-def _vector_pixels(path: Path, grid: SceneGrid) -> tuple[list, list[str]]:
-    """Every geometry of a vector file mapped to the scene's pixel space (x = column, y = row), with a
-    label naming it (feature id and layer)."""
+def _burnt(shapes: Sequence, box: Box) -> np.ndarray:
+    """Pixels (H, W) bool of ``box`` that ``shapes`` (in scene pixel coordinates) touch."""
+    burnt = [s for s in shapes if not s.is_empty]
+    if not burnt:
+        return np.zeros(box.shape, bool)
+    return rasterize(((s, 1) for s in burnt), out_shape=box.shape, fill=0, all_touched=True,
+                     transform=Affine.translation(box.c0, box.r0), dtype="uint8").astype(bool)  # fmt: skip
+
+
+def _pixel_bounds(shape: shapely.Geometry) -> Box:
+    """The pixels of ``shape``'s bounding box (scene pixel coordinates): a point or an edge on a pixel
+    border owns the pixel below or right of it, the one GDAL burns."""
+    x0, y0, x1, y1 = shape.bounds
+    r0, c0 = math.floor(y0), math.floor(x0)
+    return Box(r0, max(math.ceil(y1), r0 + 1), c0, max(math.ceil(x1), c0 + 1))
+
+
+def _pixel_box(shape: shapely.Geometry, box: Box) -> tuple[slice, slice]:
+    """:func:`_pixel_bounds` of ``shape`` as slices into ``box``."""
+    b = _pixel_bounds(shape)
+    return slice(max(b.r0 - box.r0, 0), max(b.r1 - box.r0, 0)), slice(max(b.c0 - box.c0, 0), max(b.c1 - box.c0, 0))
+
+
+def _vector_pixels(path: Path, grid: SceneGrid) -> tuple[np.ndarray, list[str]]:
+    """Every part of every geometry of a vector file mapped to the scene's pixel space (x = column,
+    y = row), with a label naming it (feature id, part of a multi-part geometry, layer)."""
     target = grid.gcp_crs if grid.gcps else grid.crs
     if target is None:
         raise MaskError(f"mask {path}: the scene has no CRS or GCPs to place vector geometries on")
     geometries, labels = [], []
     for layer, src_crs, fids, geoms in read_geometries(path):
-        projected = shapely.transform(geoms, _projector(src_crs, target), interleaved=False)
+        parts, index = shapely.get_parts(geoms, return_index=True)
+        projected = shapely.transform(parts, _projector(src_crs, target), interleaved=False)
         geometries += list(shapely.transform(projected, _to_pixels(grid), interleaved=False))
-        labels += [f"polygon {fid} (layer {layer})" for fid in fids]
-    return geometries, labels
+        counts = np.bincount(index, minlength=len(geoms))
+        seen = np.zeros(len(geoms), int)
+        for i in index:
+            seen[i] += 1
+            part = f" part {seen[i]}" if counts[i] > 1 else ""
+            labels.append(f"polygon {fids[i]}{part} (layer {layer})")
+    return np.array(geometries, dtype=object), labels
 
 
 def _projector(src: CRS, dst: CRS):
@@ -290,8 +345,10 @@ def _check_raster_mask(path: Path, grid: SceneGrid) -> None:
         if (src.height, src.width) != grid.shape or src.count != 1:
             raise MaskError(f"mask {path} is {src.count} band(s) of {src.height}x{src.width} px, the scene one band of "
                             f"{grid.height}x{grid.width} px")  # fmt: skip
-        if grid.crs is not None and src.crs is not None and (src.crs != grid.crs or src.transform != grid.transform):
-            raise MaskError(f"mask {path} is not on the scene's grid")
+        if grid.crs is not None and src.crs is not None:
+            why = Grid(grid.crs, grid.transform, grid.width, grid.height).difference(Grid.from_profile(src.profile))
+            if why is not None:
+                raise MaskError(f"mask {path} is not on the scene's grid: {why}")
 
 
 def _raster_areas(path: Path, invert: bool) -> list[Area]:
