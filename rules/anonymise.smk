@@ -19,6 +19,8 @@ rule demo_scene:
         targets="results/demo/scene/targets.gpkg",
     log:
         "logs/demo/demo_scene.log",
+    benchmark:
+        "benchmarks/demo_scene/demo_scene.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: 1
@@ -60,12 +62,13 @@ rule fill_scene_part:
         scene=sheet_scene,
         mask_files=sheet_mask_files,
         plan="results/anonymise/{name}/plan.tsv",
+        detector=DETECTOR_MODEL,
     output:
         part="results/anonymise/{name}/parts/{part}.npz",
     log:
         "logs/anonymise/{name}/{part}.log",
     benchmark:
-        "benchmarks/anonymise/{name}/{part}.tsv"
+        "benchmarks/fill_scene_part/{name}/{part}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: config["anonymise"]["threads"]
@@ -88,6 +91,7 @@ rule anonymise_scene:
         scene=sheet_scene,
         mask_files=sheet_mask_files,
         parts=scene_parts,
+        detector=DETECTOR_MODEL,
     output:
         scene="results/anonymise/{name}/anonymised.tif",
         provenance="results/anonymise/{name}/anonymised.provenance.json",
@@ -95,7 +99,7 @@ rule anonymise_scene:
     log:
         "logs/anonymise/{name}/anonymise.log",
     benchmark:
-        "benchmarks/anonymise/{name}/anonymise.tsv"
+        "benchmarks/anonymise_scene/{name}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: 1

@@ -16,6 +16,7 @@ rule audit_tile:
         result="results/dip/{tile}/inpainted.tif",
         raw="results/dip/{tile}/raw.tif",
         mask="results/dip/{tile}/mask.tif",
+        detector=DETECTOR_MODEL,
         snapshots=expand(
             "results/dip/{{tile}}/snapshots/iter_{it:06d}.tif", it=CURVE_ITERATIONS
         ),
@@ -27,7 +28,7 @@ rule audit_tile:
     log:
         "logs/audit/{tile}.log",
     benchmark:
-        "benchmarks/audit/{tile}.tsv"
+        "benchmarks/audit_tile/{tile}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: 1
@@ -138,7 +139,7 @@ rule train_detector:
     log:
         "logs/audit/train_detector.log",
     benchmark:
-        "benchmarks/audit/train_detector.tsv"
+        "benchmarks/train_detector/train_detector.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: config["inpaint"]["threads"]

@@ -23,7 +23,7 @@ rule train_classifier:
     log:
         "logs/classify/{model}/train.log",
     benchmark:
-        "benchmarks/classify/{model}/train.tsv"
+        "benchmarks/train_classifier/{model}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: config["classify"]["threads"]
@@ -52,6 +52,8 @@ rule evaluate_classifier:
         confusion_inpainted="results/classify/{model}/confusion_inpainted.csv",
     log:
         "logs/classify/{model}/evaluate.log",
+    benchmark:
+        "benchmarks/evaluate_classifier/{model}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: config["classify"]["threads"]

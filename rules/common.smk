@@ -18,6 +18,10 @@ HOLDOUT_FILE = sardip_config.resolve_resource(
     config["data"]["holdout_file"], workflow.basedir
 )
 HOLDOUT = sen12ms.read_holdout(HOLDOUT_FILE)
+# The learned detector's weights: an input of every job that audits.
+DETECTOR_MODEL = str(
+    sardip_config.resolve_resource(config["audit"]["detector_model"], workflow.basedir)
+)
 # Iterations at which each DIP job saves the network output (inpainting, audit curve, Fig. 4).
 SNAPSHOTS = sorted(set(config["inpaint"]["snapshots"]))
 

@@ -18,7 +18,7 @@ rule hpsearch_worker:
     log:
         "logs/experiments/hpsearch/{cls}/worker_{worker}.log",
     benchmark:
-        "benchmarks/experiments/hpsearch/{cls}/worker_{worker}.tsv"
+        "benchmarks/hpsearch_worker/{cls}/worker_{worker}.tsv"
     wildcard_constraints:
         cls="[A-Za-z]+",
         worker=r"\d+",
@@ -113,7 +113,7 @@ rule loss_fit:
     log:
         "logs/experiments/loss/{cls}.log",
     benchmark:
-        "benchmarks/experiments/loss/{cls}.tsv"
+        "benchmarks/loss_fit/{cls}.tsv"
     wildcard_constraints:
         cls="[A-Za-z]+",
     conda:
@@ -195,7 +195,7 @@ rule hole_fit:
     log:
         "logs/experiments/holes/{cls}/hole_{hole}.log",
     benchmark:
-        "benchmarks/experiments/holes/{cls}/hole_{hole}.tsv"
+        "benchmarks/hole_fit/{cls}/hole_{hole}.tsv"
     wildcard_constraints:
         cls="[A-Za-z]+",
         hole=r"\d+",
@@ -254,7 +254,7 @@ rule epi_fit:
     log:
         "logs/experiments/epi/{cls}.log",
     benchmark:
-        "benchmarks/experiments/epi/{cls}.tsv"
+        "benchmarks/epi_fit/{cls}.tsv"
     wildcard_constraints:
         cls="[A-Za-z]+",
     conda:

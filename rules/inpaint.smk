@@ -47,7 +47,7 @@ rule inpaint_chunk:
     log:
         "logs/dip/chunks/{chunk}.log",
     benchmark:
-        "benchmarks/dip/chunks/{chunk}.tsv"
+        "benchmarks/inpaint_chunk/{chunk}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: config["inpaint"]["threads"]

@@ -12,7 +12,7 @@ rule tile_metrics:
     log:
         "logs/metrics/tiles/{tile}.log",
     benchmark:
-        "benchmarks/metrics/tiles/{tile}.tsv"
+        "benchmarks/tile_metrics/{tile}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: 1

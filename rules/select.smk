@@ -8,6 +8,8 @@ rule demo_data:
         ],
     log:
         "logs/demo_data.log",
+    benchmark:
+        "benchmarks/demo_data/demo_data.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: 1
@@ -30,7 +32,7 @@ rule scene_histogram:
     log:
         "logs/selection/scenes/{season}/s1_{scene}.log",
     benchmark:
-        "benchmarks/selection/scenes/{season}/s1_{scene}.tsv"
+        "benchmarks/scene_histogram/{season}/s1_{scene}.tsv"
     conda:
         "../envs/sardip.yaml"
     threads: 1

@@ -40,7 +40,7 @@ from sardip import __version__
 from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit
 from sardip.dip.presets import Preset, get_preset
 from sardip.fill import FillMethod, classic_fill, get_method, paste, with_placeholders
-from sardip.geotiff import Raster, from_db, read_raster, write_mask, write_raster
+from sardip.geotiff import Raster, from_db, published_path, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.masks import MaskSpec, hidden_fraction
@@ -395,13 +395,13 @@ def _write_tile(
     speckle_tag = pasted.speckle_tag(raster.band_names)
     tags |= {"speckle": "on" if speckle_tag else "off", "speckle_params": speckle_tag}
     with ExitStack() as stack:
-        write_raster(stack.enter_context(atomic_path(outputs.out)), anonymised, like=raster, tags=tags)
+        write_raster(stack.enter_context(published_path(outputs.out)), anonymised, like=raster, tags=tags)
         if outputs.raw:
             raw = from_db(fill_db, raster.units).astype(np.float32)
             raw_tags = {**tags, "content": content}
-            write_raster(stack.enter_context(atomic_path(outputs.raw)), raw, like=raster, tags=raw_tags)
+            write_raster(stack.enter_context(published_path(outputs.raw)), raw, like=raster, tags=raw_tags)
         if outputs.mask:
-            write_mask(stack.enter_context(atomic_path(outputs.mask)), hidden, like=raster, tags=tags)
+            write_mask(stack.enter_context(published_path(outputs.mask)), hidden, like=raster, tags=tags)
         if fitted is not None:
             _write_fit_outputs(stack, fitted, b, raster, tags, outputs)
     return InpaintSummary(
@@ -425,6 +425,6 @@ def _write_fit_outputs(
         path = outputs.snapshot_dir / f"iter_{i:06d}.tif"
         snap_tags = {**tags, "content": f"network output after {i} iterations"}
         snapshot = from_db(snap[b], raster.units)
-        write_raster(stack.enter_context(atomic_path(path)), snapshot, like=raster, tags=snap_tags)
+        write_raster(stack.enter_context(published_path(path)), snapshot, like=raster, tags=snap_tags)
     if outputs.trajectory:
         write_table(trajectory_frame(fitted.trajectories[b]), stack.enter_context(atomic_path(outputs.trajectory)))

@@ -9,12 +9,10 @@ the fill's background, a Gaussian low-pass of ``FILL_SIGMA`` px (:func:`fill_bac
 only the grain that background lacks (:func:`grain_deficit`): a new grain field drawn from the
 statistics of the known pixels of a context ring around the hole (:func:`sardip.masks.ring_mask`,
 ``CONTEXT_AREA`` times the hole's area), scaled so that the hole's grain variance, the background's
-own fine structure included, is the ring's. A DIP fitted for 500 iterations carries some of the
-scene's fine structure into the hole (a town's street grid, canopy), which a wide low-pass erased and a
-full grain then drowned: on the real SEN12MS tile the learned detector found a 3 px low-pass with full
-grain at +0.08 AUC over the untouched image, and 2 px with the deficit at +0.01 (1 px and none at +0.11
-and +0.14, by ``lag1`` and ``seam``: the fit noise of single pixels came through; three draws, at 500
-iterations, with the detector trained on the 3 px fills). Working in dB deals with the log bias: the
+own fine structure included, is the ring's. A DIP fitted for hundreds of iterations carries some of
+the scene's fine structure into the hole (a town's street grid, canopy), which a wide low-pass erases
+and a full grain then drowns, while a narrow one lets the fit noise of single pixels through (the
+widths tried and what the detectors made of them: docs/notes.md). Working in dB deals with the log bias: the
 fill already is a dB mean, ``10 log10 R + b(L)`` with ``b(L) = (10 / ln 10) (digamma(L) - ln L)`` for
 L-look speckle, and the grain is drawn with the ring's own dB distribution, so no bias has to be added
 or removed.
@@ -25,9 +23,8 @@ would take part of the correlated speckle into the background, about a third of 
 Sentinel-1-like correlation, and the drawn grain would come out too smooth; the few per cent of variance
 the neighbours' own noise adds instead are divided out, :func:`grain_variance_factor`). The distribution
 is used as measured (empirical quantiles), not as Gamma(L): in a homogeneous ring it is the log of
-Gamma(L) speckle, in a town it also holds the bright scatterers that a Gamma(L) model misses. On the
-demo towns the Gamma(L) model (looks clipped to 1 there) left fills with an ENL 2.6 times the ring's and
-detector AUCs 0.1 above the untouched image's; the ring's own distribution matched both.
+Gamma(L) speckle, in a town it also holds the bright scatterers that a Gamma(L) model misses (what the
+Gamma(L) model gave on the demo towns: docs/notes.md).
 
 Correlation (:func:`estimate_speckle`), per band, on the ring's homogeneous blocks: the ring is cut into
 non-overlapping ``PATCH`` x ``PATCH`` blocks of known pixels; per block the squared coefficient of
@@ -50,9 +47,7 @@ becomes the ring grain's quantile of the same level. The rank mapping keeps the 
 bright scatterers too), the simulation gives the grain the joint law of real speckle beyond pairs of
 neighbours: its fades (where the complex field passes through zero) are sharp, narrow pits in dB, its
 peaks broad. A Gaussian copula matched on the same lag-1 correlations (the earlier synthesis) has
-symmetric, round extrema; on the real SEN12MS tile the learned detector, trained on fills with that
-grain, found a GDAL fill carrying it at +0.11 AUC over the untouched image (scored two-sided, as then);
-retrained on fills with this grain and scored one-sided, at -0.04 (three draws each). The grain's
+symmetric, round extrema, which the learned detector found (docs/notes.md). The grain's
 spread varies in space (:func:`grain_spread`): each hidden pixel scales the drawn grain by the ring's
 local spread on its side.
 Where the image was resampled onto its grid, two more properties of its grain are drawn
@@ -61,9 +56,8 @@ SEN12MS tile's fine structure swells and fades with a period of 21.6 px along ro
 interpolation, which the hole continues. And the impulse response's width varies in space
 (:data:`RESPONSE_SPREAD`): a stationary draw left the hole's windows more alike than the ring's. Both
 change the correlation a stationary response gives, so the widths are calibrated on a draw
-(:func:`drawn_widths`). On the real tile, ``credible`` at 500 iterations went from 0.15 above the
-untouched image (``cooc5``) to at most 0.04 for every detector (12 draws, before the learned detector
-was retrained on it). Images without resampling are filled as before.
+(:func:`drawn_widths`). Images without resampling are filled as before (what the resampled grain
+changed on the real tile: docs/notes.md).
 Assumptions: the grain's marginal shape and correlation are stationary around the hole (a ring that
 straddles two land covers lends the hole their mixed shape, each side's spread), the impulse response
 is separable and Gaussian (its width varying only in a resampled image), the looks are independent, the
@@ -117,12 +111,10 @@ SIM_MAX_LOOKS = 16
 #: In a resampled image (:mod:`sardip.resampling`) the simulated impulse response's width varies in space
 #: by +-``RESPONSE_SPREAD`` (relative) over a smooth random field of ``RESPONSE_SCALE`` px
 #: (:func:`_looks_log_intensity`). A stationary draw left the real SEN12MS tile's hole windows more alike
-#: than its ring's, which the five-level co-occurrence detector finds: on ``credible`` at 500 iterations
-#: (resampling drawn, 12 draws) 0.1 left ``cooc5`` 0.10 above the untouched image, 0.2 brought it to
-#: 0.01 (``lag1`` 0.03, ``ratio`` 0.02), 0.3 raised ``ratio`` to 0.09. The ring's local sharpness varies
-#: about as much as a draw with 0.1, so 0.2 exceeds it by a third: chosen on detectors, not measured. In
-#: images without resampling (the demo's stationary speckle, the OPERA crops) the width stays fixed: there a
-#: learned detector (training seed 17) found the varying width at 0.18-0.31 above the untouched image.
+#: than its ring's, which the five-level co-occurrence detector finds. The value was chosen on the
+#: detectors at that one tile, not measured from the ring (docs/notes.md has the spreads tried, and
+#: bench/NOTES.md the hole positions it was checked at). In images without resampling the width stays
+#: fixed: there a varying width is itself found.
 RESPONSE_SPREAD = 0.2
 RESPONSE_SCALE = 4.0
 #: Side (px) of the fixed-seed draw :func:`drawn_widths` calibrates on.

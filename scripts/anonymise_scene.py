@@ -15,7 +15,7 @@ if "snakemake" not in globals():  # run by hand, see sardip.mock
 
 logger = log_to_file(snakemake.log[0])
 row = snakemake.params.row
-settings = row_settings(row, snakemake.params.options)
+settings = row_settings(row, snakemake.params.options, snakemake.input.detector)
 summary = assemble(scene_files(row), row["mask"], settings, snakemake.input.parts, snakemake.output.scene)
 table = window_table(json.loads(Path(snakemake.output.provenance).read_text()), row["name"])
 write_table(table, snakemake.output.windows)

@@ -24,6 +24,7 @@ audit, metrics = compare_tile(
     tile,
     snakemake.params.land_cover,
     snakemake.params.seed,
+    model=snakemake.input.detector,
 )
 snapshots = dict(zip(snakemake.params.iterations, snakemake.input.snapshots, strict=True))
 curve = snapshot_curve(
@@ -33,6 +34,7 @@ curve = snapshot_curve(
     tile,
     snakemake.params.land_cover,
     snakemake.params.seed,
+    model=snakemake.input.detector,
 )
 logger.info("%s: audited %s and the DIP after %s iterations", tile, list(outputs), list(snapshots))
 write_table(audit, snakemake.output.audit)

@@ -14,6 +14,6 @@ if "snakemake" not in globals():  # run by hand, see sardip.mock
 logger = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 row = snakemake.params.row
-settings = row_settings(row, snakemake.params.options)
+settings = row_settings(row, snakemake.params.options, snakemake.input.detector)
 fill_part(scene_files(row), row["mask"], settings, snakemake.params.windows, snakemake.output.part)
 logger.info("fitted %d windows", len(snakemake.params.windows))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from sardip.audit import DETECTORS, audit, learned
+from sardip.audit import DETECTORS, audit, learned, localiser
 from sardip.cli import main
 from sardip.demo import correlated_speckle
 from sardip.geotiff import read_raster
@@ -40,7 +40,7 @@ def test_trained_on_classic_fills_it_finds_them_on_unseen_images(rng: np.random.
 
 
 def test_the_shipped_model_is_in_the_registry_and_finds_a_constant_fill() -> None:
-    assert "learned" in DETECTORS and learned.DEFAULT_MODEL.is_file()
+    assert "learned" in DETECTORS and localiser.DEFAULT_MODEL.is_file()
     image = read_raster(REAL_S1).db()
     hidden = release_box(image.shape[1:])
     result = np.where(hidden, np.nanmean(image, axis=(1, 2))[:, None, None], image)
@@ -52,8 +52,8 @@ def test_the_shipped_model_is_in_the_registry_and_finds_a_constant_fill() -> Non
 def test_a_bad_model_file_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "model.pt"
     bad.write_bytes(b"not weights")
-    with pytest.raises(learned.ModelError, match=r"model\.pt"):
-        learned.use_model(bad)
+    with pytest.raises(localiser.ModelError, match=r"model\.pt"):
+        localiser.logits(bad, np.zeros((16, 16)))
     assert main(["audit", str(REAL_S1), str(REAL_S1), "--mask", "release", "--detector-model", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
 
@@ -66,10 +66,11 @@ def test_the_shipped_model_sees_the_image_edge_almost_like_its_interior(rng: np.
     rows, cols = np.mgrid[:160, :160]
     edge = np.minimum(np.minimum(rows, 159 - rows), np.minimum(cols, 159 - cols))
     with torch.no_grad():
-        bare = learned.load(learned.DEFAULT_MODEL)(torch.from_numpy(learned.normalise(band))[None, None])[0, 0].numpy()
+        net = localiser.load(localiser.DEFAULT_MODEL)
+        bare = net(torch.from_numpy(localiser.normalise(band))[None, None])[0, 0].numpy()
 
     def gap(logits: np.ndarray) -> float:
         return abs(float(logits[edge < 5].mean() - logits[edge >= 30].mean()))
 
     assert gap(bare) > 0.5
-    assert gap(learned.learned_logits(band)) < 0.25 * gap(bare)
+    assert gap(localiser.logits(localiser.DEFAULT_MODEL, band)) < 0.25 * gap(bare)

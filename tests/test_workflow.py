@@ -25,7 +25,7 @@ def test_selection_on_tiny_demo_data(tmp_path):
     inventory = pd.read_parquet(tmp_path / "results/selection/inventory.parquet")
     assert inventory["scene_id"].nunique() == len(DEMO_SCENES) and (inventory["status"] == "ok").all()
     assert (tmp_path / "logs/selection/select_tiles.log").read_text().count("selected 7 tiles") == 1
-    assert list((tmp_path / "benchmarks/selection/scenes").rglob("*.tsv"))
+    assert list((tmp_path / "benchmarks/scene_histogram").rglob("*.tsv"))
 
 
 def test_whole_dag_and_report_on_tiny_data(tmp_path):

@@ -18,11 +18,11 @@ from sardip.audit.detectors import (
     audit_files,
     enl_window,
     missed_targets,
-    roc_auc,
     target_checks,
     verdict,
     window_enl,
 )
+from sardip.audit.roc import roc_auc
 
 __all__ = [
     "COLUMNS",

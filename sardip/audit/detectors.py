@@ -57,8 +57,9 @@ from sardip.audit.forensic import (
     seam_samples,
     speckle_ratio,
 )
-from sardip.audit.learned import learned_logits
 from sardip.audit.local import local_lag1, local_mean, windows_in
+from sardip.audit.localiser import DEFAULT_MODEL, logits
+from sardip.audit.roc import roc_auc
 from sardip.geotiff import read_pair
 from sardip.masks import make_mask, ring_mask
 from sardip.metrics import ENL_PATCH, epi
@@ -159,14 +160,16 @@ def _as_is(db: np.ndarray) -> np.ndarray:
 class Detector:
     """A blind detector: ``samples`` of ``prepare(db)`` for each window side of ``windows``, ranked by ROC
     AUC. ``prepare`` holds what does not depend on the window (a net's forward pass, residual codes),
-    so it runs once per band. ``one_sided``: the statistic is known to rise where pixels were edited,
-    so the AUC is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
+    so it runs once per band; with ``uses_model`` it is called as ``prepare(model, db)``, the weights
+    file of the learned detector given to :func:`audit`. ``one_sided``: the statistic is known to rise
+    where pixels were edited, so the AUC is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
 
     description: str
     samples: Samples
     windows: tuple[int, ...] = WINDOWS
-    prepare: Callable[[np.ndarray], np.ndarray] = _as_is
+    prepare: Callable[..., np.ndarray] = _as_is
     one_sided: bool = False
+    uses_model: bool = False
 
 
 #: Name -> detector. Scores appear as ``auc_<name>`` (per window) and ``auc_<name>_max``.
@@ -193,11 +196,12 @@ DETECTORS: dict[str, Detector] = {
         speckle_ratio,
     ),
     "learned": Detector(
-        "CNN localiser trained on the audit's own fills, filled-or-real logit (sardip.audit.learned)",
+        "CNN localiser trained on the audit's own fills, filled-or-real logit (sardip.audit.localiser)",
         hole_and_ring(local_mean),
         LEARNED_WINDOWS,
-        learned_logits,
+        logits,
         one_sided=True,
+        uses_model=True,
     ),
     "seam": Detector(
         "dB step across the hidden area's boundary against parallel contours inside and around it",
@@ -207,24 +211,13 @@ DETECTORS: dict[str, Detector] = {
 }
 
 
-def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """P(positive > negative) + P(tie) / 2 (Mann-Whitney U / (n_pos n_neg)); NaN values are dropped."""
-    positive = positive[np.isfinite(positive)]
-    negative = negative[np.isfinite(negative)]
-    if positive.size == 0 or negative.size == 0:
-        return float("nan")
-    ranks = stats.rankdata(np.concatenate([positive, negative]))
-    u = ranks[: positive.size].sum() - positive.size * (positive.size + 1) / 2
-    return float(u / (positive.size * negative.size))
-
-
 def _fill_nan(db: np.ndarray) -> np.ndarray:
     """NaN replaced by the band's median, so local filters stay finite (those pixels are never scored)."""
     finite = np.isfinite(db)
     return np.where(finite, db, np.median(db[finite]) if finite.any() else 0.0).astype(np.float64)
 
 
-def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int) -> dict:
+def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int, model: Path) -> dict:
     """Every statistic of one band of one subject: {(metric, window): value}."""
     intensity = 10 ** (db.astype(np.float64) / 10)
     known = ~hole & np.isfinite(db)
@@ -244,7 +237,7 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
     filled = _fill_nan(db)
     for name, detector in DETECTORS.items():
         scores = []
-        prepared = detector.prepare(filled)
+        prepared = detector.prepare(model, filled) if detector.uses_model else detector.prepare(filled)
         for w in detector.windows:
             auc = roc_auc(*detector.samples(prepared, hole, ring, w))
             score = auc if detector.one_sided or not np.isfinite(auc) else max(auc, 1 - auc)
@@ -255,11 +248,16 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
 
 
 def audit(
-    original: np.ndarray, result: np.ndarray, hidden: np.ndarray, bands: Sequence[str] = ("VV", "VH")
+    original: np.ndarray,
+    result: np.ndarray,
+    hidden: np.ndarray,
+    bands: Sequence[str] = ("VV", "VH"),
+    model: str | Path = DEFAULT_MODEL,
 ) -> pd.DataFrame:
     """The audit of one tile as a long table (columns :data:`COLUMNS`).
 
-    ``original`` and ``result`` (C, H, W) dB, ``hidden`` (H, W) bool (True = edited). Pixels NaN in
+    ``original`` and ``result`` (C, H, W) dB, ``hidden`` (H, W) bool (True = edited); ``model`` the
+    learned detector's weights (:mod:`sardip.audit.localiser`). Pixels NaN in
     either image are left out of H and R. ``window`` is the ENL or detector window (NA otherwise).
     Raises :class:`AuditError` when H is too small to judge (no ``MIN_HOLE_SIDE`` px square) or too
     large for a ring (fewer known pixels left around it than ``MIN_RING_SHARE`` of its area).
@@ -291,7 +289,7 @@ def audit(
                 "hole's area is needed to compare them); audit a smaller area or a larger raster"
             )
         for subject, db in (("result", res_b), ("original", orig_b)):
-            values = _subject_rows(db, hole, ring, w_enl)
+            values = _subject_rows(db, hole, ring, w_enl, Path(model))
             if subject == "result":
                 values[("epi_hole", None)] = epi(orig_b, res_b, hole)[0]
                 x, y = orig_b[hole], res_b[hole]
@@ -390,10 +388,11 @@ def audit_files(
     mask_path_or_spec: str | Path,
     *,
     invert_mask: bool = False,
+    model: str | Path = DEFAULT_MODEL,
 ) -> pd.DataFrame:
     """:func:`audit` of two GeoTIFFs (read in dB) with a :func:`sardip.masks.make_mask` spec or file
-    (raster masks: 0 = hidden unless ``invert_mask``). Raises ``ValueError`` when the grids or band
-    counts differ."""
+    (raster masks: 0 = hidden unless ``invert_mask``) under the learned detector's weights ``model``.
+    Raises ``ValueError`` when the grids or band counts differ."""
     original, result = read_pair(original_path, result_path)
     hidden = make_mask(str(mask_path_or_spec), original.grid, invert=invert_mask)
-    return audit(original.db(), result.db(), hidden, original.band_names)
+    return audit(original.db(), result.db(), hidden, original.band_names, model)

@@ -37,8 +37,7 @@ from sardip.audit.local import local_lag1, local_mean
 #: Quantisers of the co-occurrence residuals: (step in robust standard deviations, 1.4826 MAD; largest
 #: level kept). ``cooc``'s three levels (edges at +-0.5) find smooth fills; ``cooc5``'s five (edges at
 #: +-0.35 and +-1.05) see the grain's fine structure (runs of large residuals of alternating sign) that
-#: three levels blur (seven, at a step of 0.4, found ``credible`` on the SEN12MS tile less: 0.13 above
-#: the untouched image against 0.17, at four times the cost).
+#: three levels blur (the other quantisers tried: docs/notes.md).
 COOC_COARSE = (1.0, 1)
 COOC_FINE = (0.7, 2)
 #: Third-order residual (the four-tap finite difference Splicebuster builds its features on).
@@ -82,8 +81,8 @@ def fit_outlier_model(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     :data:`MODEL_RANK_FLOOR` times the largest. Features can be nearly dependent: the square-rooted
     co-occurrence histograms of one code map lie on a sphere (their squares sum to 1), and in the
     directions off it the covariance is close to singular, so an inverse taken there let the estimation
-    noise of real windows outweigh any real difference (on the SEN12MS tile a constant fill of the 64 px
-    hole scored below its ring, AUC 0.33 at 9 px, and a biharmonic one like the untouched image)."""
+    noise of real windows outweigh any real difference (smooth fills of the SEN12MS tile's hole then
+    scored like, or below, the untouched image: docs/notes.md)."""
     model = _gaussian_model(samples)
     for _ in range(2):
         distance = outlier_distance(samples, model)

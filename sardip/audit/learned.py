@@ -1,10 +1,9 @@
-"""The learned adversary: a small CNN localiser trained on the audit's own fills.
+"""Training the learned adversary: a small CNN localiser fitted to the audit's own fills.
 
 A forensic analyst with our code can do what the SAR splicing localisers do (Cannas et al., IEEE
 Access 2022): train a network that maps each pixel to filled-or-real on fills of every kind, and run
-it blind on a published scene. :class:`Localiser` is a fully convolutional net (dilated 3x3
-convolutions, receptive field :data:`RECEPTIVE_FIELD` px) on one dB band, normalised by the band's
-own median and robust spread so that it sees texture, not the absolute level.
+it blind on a published scene. The network and its use at inference are
+:mod:`sardip.audit.localiser`'s; this module makes the examples and trains it.
 
 :func:`examples` builds training pairs (band, hidden mask) from images: every classic method of
 :data:`sardip.fill.METHODS` with and without speckle-consistent filling on random boxes and ellipses,
@@ -12,62 +11,28 @@ fills given as network outputs (the DIP at several iteration counts, as :func:`e
 them) pasted with and without speckle, and untouched bands (all real). :func:`train` fits the net with
 a class-balanced binary cross-entropy; :func:`heldout_auc` reports, per fill, the ROC AUC of the
 filled against the ring's pixels on images the net never saw. :func:`save` writes the weights with
-their training record; the audit's ``learned`` detector (:func:`learned_logits`) uses the model of
-:func:`use_model`, by default the one shipped in the package (:data:`DEFAULT_MODEL`, trained by
-``bench/bench_learned.py``).
+their training record; the audit's ``learned`` detector reads such a file
+(:func:`sardip.audit.localiser.logits`), by default the one shipped in the package
+(:data:`sardip.audit.localiser.DEFAULT_MODEL`, trained by ``bench/bench_learned.py``).
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-#: Where the shipped model lies (weights; its training record beside it as ``.json``).
-DEFAULT_MODEL = Path(__file__).with_name("learned.pt")
-#: Channels of every hidden layer, and the dilations of the 3x3 convolutions.
-CHANNELS = 16
-DILATIONS: tuple[int, ...] = (1, 2, 4, 8, 1)
-RECEPTIVE_FIELD = 1 + 2 * sum(DILATIONS)
+from sardip.audit.localiser import logit_map, network, normalise
+from sardip.audit.roc import roc_auc
+
 #: Classic fills the examples draw from (``dip`` comes as network outputs).
 CLASSIC = ("gdal", "biharmonic", "telea", "navier-stokes", "constant")
-#: Share of untouched examples (nothing hidden): at 0.1 the net trained on holes up to half an image's
-#: side scored a fresh draw of speckle in a 64 px hole 0.09 above the untouched image.
+#: Share of untouched examples (nothing hidden), so that the net learns what real speckle looks like.
 UNTOUCHED_SHARE = 0.25
-
-
-class ModelError(ValueError):
-    """A detector model that cannot be read; the message names the file."""
-
-
-def normalise(db: np.ndarray) -> np.ndarray:
-    """A dB band (H, W) minus its median over its robust spread (1.4826 MAD): the net sees texture."""
-    db = np.asarray(db, dtype=np.float64)
-    median = np.median(db)
-    spread = 1.4826 * np.median(np.abs(db - median))
-    return ((db - median) / (spread if spread > 0 else 1.0)).astype(np.float32)
-
-
-def _network():
-    """The localiser's layers (torch imported here: the rest of the audit runs without it)."""
-    from torch import nn
-
-    layers: list[nn.Module] = []
-    width = 1
-    for dilation in DILATIONS:
-        layers += [
-            nn.Conv2d(width, CHANNELS, 3, padding=dilation, dilation=dilation, padding_mode="reflect"),
-            nn.ReLU(),
-        ]
-        width = CHANNELS
-    layers.append(nn.Conv2d(width, 1, 1))
-    return nn.Sequential(*layers)
 
 
 def random_hole(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -180,7 +145,7 @@ def train(pool: Sequence[Example], steps: int, seed: int, *, batch: int = 16, cr
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     crop = min(crop, *(min(e.band.shape) for e in pool))
-    net = _network().to(device)
+    net = network().to(device)
     optimiser = torch.optim.Adam(net.parameters(), lr=3e-3)
     share = float(np.mean([e.hidden.mean() for e in pool]))
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - share) / max(share, 1e-3), device=device))
@@ -198,27 +163,11 @@ def train(pool: Sequence[Example], steps: int, seed: int, *, batch: int = 16, cr
     return net.cpu().eval(), losses
 
 
-def logit_map(net, db: np.ndarray) -> np.ndarray:
-    """The net's filled-or-real logit (H, W) of one dB band, the band mirrored (edge pixels repeated)
-    by half the receptive field on every side first. Run on the band alone, the net took the pixels
-    within 10 px of the image's edge for real (trained holes seldom touch a crop's edge): on
-    untouched speckle their logit was 1.4 below the interior's, so a ring near the edge made any hole
-    look filled; mirrored, 0.2 below (mirrored texture is not quite natural either)."""
-    import torch
-
-    pad = RECEPTIVE_FIELD // 2
-    x = np.pad(normalise(db), pad, mode="symmetric")
-    with torch.no_grad():
-        out = net(torch.from_numpy(x)[None, None])[0, 0].numpy()
-    return out[pad:-pad, pad:-pad].astype(np.float64)
-
-
 def heldout_auc(net, images: Sequence[np.ndarray], holes: Sequence[np.ndarray], fills: Iterable[str],
                 networks: Sequence[Mapping[str, np.ndarray]], seed: int) -> pd.DataFrame:  # fmt: skip
     """Per image, band and fill: the one-sided ROC AUC of the net's logit at the filled pixels against the
     ring's (:func:`sardip.masks.ring_mask`), fills made on ``holes[i]``; ``untouched`` scores the
     unedited image with the same hole."""
-    from sardip.audit.detectors import roc_auc
     from sardip.masks import ring_mask
 
     rows = []
@@ -241,36 +190,6 @@ def save(net, path: str | Path, record: Mapping) -> None:
     path = Path(path)
     torch.save(net.state_dict(), path)
     path.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
-
-
-@cache
-def load(path: Path):
-    """The localiser of a weights file written by :func:`save`."""
-    import torch
-
-    if not path.is_file():
-        raise ModelError(f"{path}: no detector model there (train one with bench/bench_learned.py)")
-    net = _network()
-    try:
-        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError, ValueError, pickle.UnpicklingError) as err:
-        raise ModelError(f"{path}: not a weights file of this localiser ({err})") from err
-    return net.eval()
-
-
-#: The weights the ``learned`` detector uses now (a one-element list, so :func:`use_model` can swap it).
-_MODEL = [DEFAULT_MODEL]
-
-
-def use_model(path: str | Path) -> None:
-    """Make the ``learned`` detector use the weights at ``path`` (checked now, so a bad file fails early)."""
-    load(Path(path).resolve())
-    _MODEL[0] = Path(path).resolve()
-
-
-def learned_logits(db: np.ndarray) -> np.ndarray:
-    """The current model's filled-or-real logit map of a dB band (the audit averages it per window)."""
-    return logit_map(load(_MODEL[0]), db)
 
 
 def scene_of(tile_id: str) -> str:

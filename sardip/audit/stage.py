@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from sardip.audit.detectors import DETECTORS, audit, audit_files, target_checks, verdict
+from sardip.audit.localiser import DEFAULT_MODEL
 from sardip.fill import parse_variant, paste, paste_db
-from sardip.geotiff import read_raster, write_raster
+from sardip.geotiff import published_path, read_raster, write_raster
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
-from sardip.io import atomic_path
 from sardip.masks import MaskSpec, make_mask
 from sardip.metrics import tile_metrics_files
 from sardip.seeds import tile_seed
@@ -42,7 +42,7 @@ def speckle_file(original: str | Path, network: str | Path, mask: str | Path, ou
     result, pasted = paste(raster, fitted.db(), hidden, speckle=True, seed=tile_seed)
     tags = {"method": "dip+speckle", "network_output": str(network), "tile_seed": str(tile_seed), "speckle": "on",
             "speckle_params": pasted.speckle_tag(raster.band_names), "units": raster.units}  # fmt: skip
-    with atomic_path(out) as tmp:
+    with published_path(out) as tmp:
         write_raster(tmp, result, like=raster, tags=tags)
 
 
@@ -55,6 +55,8 @@ def compare_tile(
     tile_id: str,
     land_cover: str,
     base_seed: int,
+    *,
+    model: str | Path = DEFAULT_MODEL,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every method of ``outputs`` (method -> result path; ``dip`` maps to ``dip_result``) and score it.
 
@@ -62,8 +64,9 @@ def compare_tile(
     (:func:`sardip.seeds.tile_seed`), as the inpainting stage does, so a classic fill with speckle here
     equals ``sardip inpaint --method NAME --speckle --seed BASE --tile-id TILE``.
 
-    Returns (audit table, metrics table), each with ``tile_id``, ``land_cover`` and ``fill`` (the method
-    name) in front (the metrics table's own ``method`` column says how a metric is computed).
+    ``model`` is the learned detector's weights. Returns (audit table, metrics table), each with
+    ``tile_id``, ``land_cover`` and ``fill`` (the method name) in front (the metrics table's own
+    ``method`` column says how a metric is computed).
     """
     audits, metrics = [], []
     for name, path in outputs.items():
@@ -75,7 +78,7 @@ def compare_tile(
         else:
             settings = FitSettings(method=method.name, speckle=speckle, seed=base_seed)
             inpaint_file(original, MaskSpec(str(mask)), OutputPaths(Path(path)), settings, tile_id=tile_id)
-        table = audit_files(original, path, mask)
+        table = audit_files(original, path, mask, model=model)
         scores = tile_metrics_files(original, path, mask, tile_id, land_cover)
         for frame in (table, scores):
             frame.insert(0, "fill", name)
@@ -147,12 +150,14 @@ def snapshot_curve(
     tile_id: str,
     land_cover: str,
     base_seed: int,
+    *,
+    model: str | Path = DEFAULT_MODEL,
 ) -> pd.DataFrame:
     """Verdicts (:func:`sardip.audit.verdict`) of the DIP network output after each iteration count of
     ``snapshots`` (iterations -> GeoTIFF of the output over the whole tile) pasted into the hole
     (``dip``) and given speckle-consistent filling with the tile's seed from ``base_seed``
-    (``dip+speckle``, the same grain as ``compare_tile`` draws): the
-    time-to-quality curve of one tile, one row per iterations, fill and band."""
+    (``dip+speckle``, the same grain as ``compare_tile`` draws), audited under the learned detector's
+    weights ``model``: the time-to-quality curve of one tile, one row per iterations, fill and band."""
     raster = read_raster(original)
     hidden = make_mask(str(mask), raster.grid)
     image, bands = raster.db(), raster.band_names
@@ -162,7 +167,7 @@ def snapshot_curve(
         network = read_raster(path, units=raster.units).db()
         for fill, speckle in (("dip", False), ("dip+speckle", True)):
             result = paste_db(image, network, hidden, speckle=speckle, seed=seed).db
-            rows.append(verdict(audit(image, result, hidden, bands)).assign(fill=fill, iterations=iterations))
+            rows.append(verdict(audit(image, result, hidden, bands, model)).assign(fill=fill, iterations=iterations))
     frame = pd.concat(rows, ignore_index=True)
     front = ["tile_id", "land_cover", "fill", "iterations"]
     frame = frame.assign(tile_id=tile_id, land_cover=land_cover)

@@ -9,10 +9,12 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import pandas as pd
 
-from sardip.audit import DETECTORS, TARGETS, audit_files, learned, missed_targets, verdict
+from sardip.audit import DETECTORS, TARGETS, audit_files, missed_targets, verdict
+from sardip.audit.localiser import DEFAULT_MODEL, load
 from sardip.commands import add_comparison_arguments
 
 
@@ -23,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--detector-model",
         metavar="PATH",
+        type=Path,
+        default=DEFAULT_MODEL,
         help="weights of the learned detector (default: the model shipped with sardip; the workflow's "
         "train_detector writes results/audit/learned/model.pt)",
     )
@@ -56,9 +60,8 @@ def as_text(table: pd.DataFrame, checks: pd.DataFrame) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.detector_model:
-        learned.use_model(args.detector_model)
-    table = audit_files(args.original, args.result, args.mask, invert_mask=args.invert_mask)
+    load(args.detector_model.resolve())  # a bad weights file fails before the images are read
+    table = audit_files(args.original, args.result, args.mask, invert_mask=args.invert_mask, model=args.detector_model)
     checks = verdict(table)
     if args.json:
         print(json.dumps(as_json(table, checks), indent=2))

@@ -224,9 +224,9 @@ def _release(land_cover: str | None) -> Preset:
 
 #: Iterations of the ``credible`` preset (see bench/results/credible.md for the time-to-quality curve).
 CREDIBLE_ITERATIONS = 500
-#: Activation of ``credible`` without a land-cover class: the one whose (data set, class) groups met
-#: every audit target most often (8 of 9 against 7 for relu and leaky_relu, at 250 iterations on the
-#: real SEN12MS tile, the OPERA crops and the demo classes: bench/results/activation.md).
+#: Activation of ``credible`` without a land-cover class, chosen by bench/bench_activation.py on the
+#: real SEN12MS tile, the OPERA crops and the demo classes (bench/results/activation.md holds how often
+#: each activation met every audit target, and its mean excess).
 CLASS_FREE_ACTIVATION = "tanh"
 
 #: Name -> factory taking the land-cover class (``None`` allowed where the preset does not need one).

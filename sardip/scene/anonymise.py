@@ -35,8 +35,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sardip import __version__
+from sardip import __version__, git_commit
 from sardip.audit.detectors import AuditError, audit, verdict
+from sardip.audit.localiser import DEFAULT_MODEL, load
 from sardip.dip.engine import fit
 from sardip.dip.presets import Preset, get_preset
 from sardip.fill import classic_fill, parse_variant, paste_db, with_placeholders
@@ -163,19 +164,27 @@ def anonymise_scene(
 def scene_provenance(
     scene: Scene, mask: str, settings: SceneSettings, plan: ScenePlan, figures: list[dict], device: str
 ) -> dict:
-    """What the sidecar records: inputs, units, mask source and its checksum, method, preset and its
-    parameters, iterations, seed, margin, device, and every window's figures."""
+    """What the sidecar records: sardip's version and commit (when run from a checkout), inputs, units,
+    mask source and its checksum, method, preset and its parameters, iterations, seed, margin, device,
+    the learned detector's weights, and every window's figures."""
     preset = plan.preset
     return {
-        "sardip_version": __version__, "inputs": [str(p) for p in scene.paths], "units": scene.units,
+        "sardip_version": __version__, "sardip_commit": git_commit(), "inputs": [str(p) for p in scene.paths],
+        "units": scene.units,
         "mask": {"spec": mask, "grow": settings.grow, "invert": settings.invert_mask,
                  "sha256": {str(p): sha256_file(p) for p in mask_sources(mask)}},
         "method": settings.method, "preset": preset.name if preset else None,
         "preset_params": preset.to_dict() if preset else None,
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
+        "detector_model": {"path": str(detector_model(settings)), "sha256": sha256_file(detector_model(settings))},
         "windows": figures,
     }  # fmt: skip
+
+
+def detector_model(settings: SceneSettings) -> Path:
+    """The learned detector's weights the windows are audited with."""
+    return Path(settings.detector_model) if settings.detector_model else DEFAULT_MODEL
 
 
 def publish(
@@ -203,6 +212,8 @@ def fill_windows(
     elif preset is not None:
         speckle = preset.speckle
     patches, figures = [], []
+    model = detector_model(settings)
+    load(model.resolve())  # a bad weights file fails before any fit, naming it
     progress = _Progress(batches, scene.paths[0].name)
     with claim_device(settings.device if preset else "cpu") as claim:
         for planned in batches:
@@ -232,7 +243,7 @@ def fill_windows(
             for window, read, hidden, own, fill, seed, ssim in zip(
                 batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True
             ):
-                patch, figure = _paste(scene, window, read, (hidden, own), fill, speckle, seed)
+                patch, figure = _paste(scene, window, read, (hidden, own), fill, (speckle, seed), model)
                 patches.append(patch)
                 figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
             progress.done(planned, hidden_px)
@@ -353,11 +364,13 @@ def _duration(seconds: float) -> str:
 
 def _paste(
     scene: Scene, window: SceneWindow, read: WindowValues, hidden: tuple[np.ndarray, np.ndarray], fill: np.ndarray,
-    speckle: bool, seed: int,
+    grain: tuple[bool, int], model: Path,
 ) -> tuple[Patch, dict]:  # fmt: skip
     """The window's patch (its own hidden pixels that hold data, whatever their value) and its figures
-    (audit where the area allows). ``hidden`` is (every hidden pixel of the window, its own)."""
+    (audit under the learned detector's weights ``model``, where the area allows). ``hidden`` is (every
+    hidden pixel of the window, its own); ``grain`` (speckle-consistent filling or not, its seed)."""
     every, own = hidden
+    speckle, seed = grain
     stored, db = read.stored, read.db
     pasted = paste_db(db, fill, every, speckle=speckle, seed=seed).db
     replace = own[None] & read.present
@@ -375,7 +388,7 @@ def _paste(
               "areas": [a.label for a in window.areas], "hidden_pixels": len(rows)}  # fmt: skip
     result_db = np.where(replace, pasted, db)
     try:
-        checks = verdict(audit(db, result_db, own & np.isfinite(db).all(axis=0), scene.band_names))
+        checks = verdict(audit(db, result_db, own & np.isfinite(db).all(axis=0), scene.band_names, model))
         figure["audit"] = checks.to_dict("records")
     except AuditError as err:
         figure["audit"] = f"not audited: {err}"

@@ -19,7 +19,8 @@ class SceneSettings:
     ``max_side`` (the widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch``
     (windows per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
     ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
-    raster without georeference (box and raster masks only)."""
+    raster without georeference (box and raster masks only); ``detector_model`` the weights of the
+    audit's learned detector (``None``: the model shipped with the package)."""
 
     method: str = "dip"
     preset: str = "credible"
@@ -38,6 +39,7 @@ class SceneSettings:
     overwrite: bool = False
     provenance_tags: bool = False
     allow_no_crs: bool = False
+    detector_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.iterations is not None and self.iterations < 1 and self.method == "dip":

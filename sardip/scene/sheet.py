@@ -64,13 +64,17 @@ def scene_files(row: Mapping[str, object]) -> list[str]:
     return [part.strip() for part in str(row["scene"]).split(";") if part.strip()]
 
 
-def row_settings(row: Mapping[str, object], options: Mapping[str, object]) -> SceneSettings:
-    """The :class:`SceneSettings` of one sheet row under the config's ``anonymise`` options. The
-    workflow owns its outputs (Snakemake removes them before a job), so they are overwritten."""
+def row_settings(
+    row: Mapping[str, object], options: Mapping[str, object], detector_model: str | None = None
+) -> SceneSettings:
+    """The :class:`SceneSettings` of one sheet row under the config's ``anonymise`` options, audited
+    with the learned detector's weights ``detector_model`` (``None``: the shipped model; the plan needs
+    none). The workflow owns its outputs (Snakemake removes them before a job), so they are
+    overwritten."""
     return SceneSettings(
         preset=str(row["preset"]), land_cover=str(row["land_cover"]) or None, units=str(row["units"]),
         grow=int(row["grow"]), iterations=options["iterations"], seed=int(options["seed"]),
         margin=int(options["margin"]), max_side=int(options["max_side"]), batch=int(options["batch"]),
         device=str(options["device"]),
-        cog=bool(options["cog"]), overwrite=True,
+        cog=bool(options["cog"]), overwrite=True, detector_model=detector_model,
     )  # fmt: skip
