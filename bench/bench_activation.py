@@ -4,8 +4,8 @@ The paper picks the activation per class (:data:`sardip.dip.presets.PAPER_ACTIVA
 default needs one. For each activation of :data:`sardip.dip.presets.ACTIVATIONS` this benchmark fits the
 ``credible`` preset with that activation (``get_preset("credible", cls).replace(activation=a)``: the paper
 network, 500 iterations, speckle-consistent filling) on every tile of the data sets of
-``bench/bench_credible.py`` (``real``: the SEN12MS tile, 256 px, Forest; ``demo``: six 64 px tiles per paper
-class; ``opera``: the two OPERA RTC-S1 crops, 100 px, Shrubland), with the seed of ``bench_credible``
+``bench/data_sets.py`` (``real``: the SEN12MS tile, 256 px, Forest; ``demo``: six 64 px tiles per paper
+class; ``opera``: the two OPERA RTC-S1 crops, 100 px, Shrubland), with the seed of ``bench_credible.py``
 (``tile_seed(tile_id, 0)``), pastes the network output into the hole with speckle
 (:func:`sardip.fill.paste_db`, same seed), audits the result against the original with the same hole
 (:func:`sardip.audit.audit`, :func:`sardip.audit.verdict`) and judges each (set, class, activation) group
@@ -25,16 +25,15 @@ one fit at a time):
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from common import RESULTS, SCRATCH, command_line, write_results
+from data_sets import SETS
 
 from sardip.audit import audit, verdict
 from sardip.audit.stage import class_means
@@ -43,25 +42,10 @@ from sardip.dip.presets import ACTIVATIONS, PAPER_ACTIVATION, get_preset
 from sardip.fill import paste_db
 from sardip.seeds import tile_seed
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-SMOKE_OUT = ROOT / "results" / "bench_activation_smoke"
+SMOKE_OUT = SCRATCH / "bench_activation_smoke"
 SMOKE_ITERATIONS = 5
 FIGURES = ("auc_excess", "enl_ratio_factor", "epi_hole", "hole_correlation", "meets_targets")
 KEYS = ["set", "class", "activation"]
-
-
-def _bench_credible():
-    """``bench/bench_credible.py`` as a module (its data sets are reused, not copied)."""
-    path = Path(__file__).resolve().parent / "bench_credible.py"
-    spec = importlib.util.spec_from_file_location("bench_credible", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-SETS = _bench_credible().SETS
 
 
 def load_set(set_name: str, smoke: bool) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
@@ -113,7 +97,7 @@ def choose(summary: pd.DataFrame) -> str:
 def markdown(groups: pd.DataFrame, summary: pd.DataFrame, chosen: str, fits: pd.DataFrame, meta: dict) -> str:
     """The report: one table per data set (a row per class, a column group per activation) and the summary."""
     lines = ["# Class-free activation for `credible`", "",
-             f"Command: `{meta['command']}`. Machine: {meta['machine']}, {meta['threads']} torch thread(s), CPU "
+             f"Machine: {meta['machine']}, {meta['threads']} torch thread(s), CPU "
              f"only; {meta['iterations']} iterations per fit; wall time {meta['wall_seconds'] / 60:.1f} min.", "",
              "Each tile: `get_preset(\"credible\", class).replace(activation=a)` fitted with seed "
              "`tile_seed(tile_id, 0)`, the network output pasted with speckle (same seed), audited against the "
@@ -158,7 +142,7 @@ def markdown(groups: pd.DataFrame, summary: pd.DataFrame, chosen: str, fits: pd.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=None, help="iterations per fit (default 500; smoke 5)")
-    parser.add_argument("--sets", default="real,demo,opera", help="comma-separated data sets of bench_credible")
+    parser.add_argument("--sets", default="real,demo,opera", help="comma-separated data sets of bench/data_sets.py")
     parser.add_argument("--smoke", action="store_true", help="quick check: 5 iterations, one tile per class, "
                         "output under results/bench_activation_smoke")  # fmt: skip
     args = parser.parse_args()
@@ -176,18 +160,17 @@ def main() -> None:
     groups = class_means(rows, KEYS).reset_index()
     summary = summarise(groups)
     chosen = choose(summary)
-    meta = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+    meta = {"command": command_line(),
             "machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
             "iterations": iterations, "sets": sets, "smoke": args.smoke,
             "wall_seconds": time.perf_counter() - start}  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
     report = markdown(groups, summary, chosen, fits, meta)
-    (out / "activation.json").write_text(json.dumps(
-        {**meta, "chosen": chosen, "summary": json.loads(summary.to_json(orient="records")),
-         "classes": json.loads(groups[[*KEYS, "n", *FIGURES, "pass_share"]].to_json(orient="records")),
-         "fits": json.loads(fits.to_json(orient="records")),
-         "rows": json.loads(rows.to_json(orient="records"))}, indent=1))  # fmt: skip
-    (out / "activation.md").write_text(report)
+    record = {**meta, "chosen": chosen, "summary": json.loads(summary.to_json(orient="records")),
+              "classes": json.loads(groups[[*KEYS, "n", *FIGURES, "pass_share"]].to_json(orient="records")),
+              "fits": json.loads(fits.to_json(orient="records")),
+              "rows": json.loads(rows.to_json(orient="records"))}  # fmt: skip
+    presets = ["credible", *(f"credible/{cls}" for cls in sorted(fits["class"].unique()))]
+    write_results("activation", report, record, presets=presets, folder=out)
     print(report)
 
 

@@ -6,26 +6,29 @@ times a fresh draw of its correlated multilook speckle. Perfect inside the hole,
 does not continue the real speckle across the hole's edge, which the ``seam`` detector finds; the
 table gives every detector's class-mean excess, so the others can be read as the audit's noise floor,
 with the share of single tiles that meet every target and the class means the workflow judges
-(:func:`sardip.audit.stage.class_means`). Writes
-``bench/results/audit_noise.{md,json}``.
+(:func:`sardip.audit.stage.class_means`). Writes ``bench/results/audit_noise.{md,json}``.
+
+Run it again whenever a detector or a target changes: that a perfect fill fails on single tiles but
+passes on class means is why the workflow judges a class on its means (``sardip.audit.stage``), and
+the other detectors' excess here is the floor below which a fill's excess says nothing.
 
     python bench/bench_audit_noise.py
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import write_results
 
 from sardip.audit import DETECTORS, audit, verdict
 from sardip.audit.stage import class_means
 from sardip.demo import DEMO_SCENES, correlated_speckle, patch_grid, render_scene, scene_layers
 from sardip.masks import release_box
 
-RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 #: The demo generator's defaults (config/config.yaml): 64 px tiles, 3 x 3 patches per scene.
 TILE, PATCHES, LOOKS, CORR = 64, 3, 4, 0.8
 CLASS_OF = {"barren": "Barren", "croplands": "Croplands", "forest": "Forest", "grassland": "Grassland",
@@ -56,12 +59,11 @@ def perfect_fill_verdicts() -> pd.DataFrame:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     checks = perfect_fill_verdicts()
     table = class_means(checks, ["land_cover"]).reset_index()
     per_target = checks.groupby("land_cover")[["ok_auc", "ok_enl", "ok_epi", "ok_correlation"]].mean()
     table = table.join(per_target, on="land_cover")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "audit_noise.json").write_text(json.dumps(json.loads(table.to_json(orient="records")), indent=1))
     lines = ["# Audit noise floor: a perfect fill on the demo tiles", "",
              "Hole refilled with the generator's noise-free reflectivity times fresh speckle of its own law "
              "(`python bench/bench_audit_noise.py`). `pass_share`: single (tile, band) pairs meeting every target; "
@@ -77,7 +79,7 @@ def main() -> None:
             f" | {row.epi_hole:.2f} | {row.hole_correlation:.2f} | {row.pass_share:.2f} | {row.ok_auc:.2f}"
             f" | {row.ok_enl:.2f} | {row.meets_targets} |"
         )
-    (RESULTS / "audit_noise.md").write_text("\n".join(lines) + "\n")
+    write_results("audit_noise", "\n".join(lines) + "\n", {"rows": json.loads(table.to_json(orient="records"))})
     print("\n".join(lines))
 
 

@@ -18,7 +18,6 @@ is why ``load_average`` is recorded too.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -26,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import write_results
 
 from sardip.classify.models import MODELS, build_model
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TRAIN_POOL_TILES = 162_555
 NUM_CLASSES = 10
 
@@ -134,10 +133,7 @@ def main() -> None:
             entry.update(throughput(name, size, batch, args.steps, args.warmup, args.device))
             report["runs"].append(entry)
             print(f"{name}, {threads} thread(s): {entry['images_s']:.1f} images/s", flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"classify_{report['device_kind']}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(report))
+    write_results(f"classify_{report['device_kind']}", markdown(report), report)
     print(markdown(report))
 
 

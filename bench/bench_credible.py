@@ -7,12 +7,8 @@ Two stages, so the slow DIP fits run once and the scoring can be repeated:
     One DIP fit per (data set, network preset), with snapshots of the network output ``f(Z)`` along
     the iterations, saved to ``results/bench_credible/<set>_<preset>.npz``. ``credible`` shares the
     ``paper`` network and seed (speckle is applied after the fit), so its curve is the ``paper``
-    snapshots with speckle added; no separate fit is needed.
-    Data sets: ``real``, the SEN12MS tile of ``tests/data`` (256 px, release hole rows 92-155,
-    cols 179-242, class Forest for the paper activation); ``demo``, six 64 px tiles per paper class
-    of the workflow's demo data (release hole scaled to 16 px); ``opera``, the two OPERA RTC-S1 crops
-    of ``tests/data`` (100 px at 30 m, another SAR processor; hole 25 px), held out: no constant of
-    :mod:`sardip.speckle` was chosen on them.
+    snapshots with speckle added; no separate fit is needed. Data sets (``real``, ``demo``, ``opera``):
+    ``bench/data_sets.py``.
 ``score``
     Audits every snapshot with and without speckle and every baseline, writes
     ``bench/results/credible.json``, ``credible.md`` and the time-to-quality curve ``credible_curve.png``.
@@ -39,79 +35,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from common import RESULTS, write_results
+from data_sets import FITS, FITTED_PRESETS, SETS, saved_fits
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from sardip.audit import DETECTORS, audit, verdict
 from sardip.audit.stage import class_means
-from sardip.classes import PAPER_CLASSES
-from sardip.demo import DEMO_SCENES, patch_grid, render_scene
 from sardip.dip.engine import fit
 from sardip.dip.presets import get_preset
 from sardip.fill import classic_fill, parse_variant, paste_db
-from sardip.geotiff import read_raster
-from sardip.masks import release_box
 from sardip.metrics import tile_metrics
 from sardip.seeds import tile_seed
 
-ROOT = Path(__file__).resolve().parents[1]
-WORK = ROOT / "results" / "bench_credible"
-RESULTS = ROOT / "bench" / "results"
-REAL_TILE = ROOT / "tests" / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
-REAL_CLASS = "Forest"
-#: Demo landscape drawn for each paper class, and the demo generator's defaults (config/config.yaml).
-DEMO_LANDSCAPE = {c: c.lower() for c in PAPER_CLASSES}
-DEMO_SIZE, DEMO_LOOKS, DEMO_CORR = 64, 4, 0.8
-DEMO_PATCHES = (1, 9)
 SNAPSHOTS = {
     "real": (250, 500, 1000, 1500, 2000, 3000, 4000, 6000),
     "demo": (150, 300, 500, 750, 1500),
     "opera": (150, 300, 500, 750, 1500),
 }
-
-
-def real_set() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """(tile ids, classes, images (1, 2, 256, 256) dB, hidden (256, 256)) of the real SEN12MS tile."""
-    image = read_raster(REAL_TILE).db()
-    return [REAL_TILE.stem], [REAL_CLASS], image[None], release_box(image.shape[1:])
-
-
-def demo_set() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """``DEMO_TILES_PER_CLASS`` 64 px tiles per paper class: two opposite corner patches (1 and 9, no
-    overlap) of each of the class's first three demo scenes. One tile per class is not enough: on a
-    16 px hole even a perfect fill's detector AUCs spread by several hundredths from tile to tile."""
-    ids, classes, images = [], [], []
-    grid = {p: (r, c) for p, r, c in patch_grid(3)}
-    for cls in PAPER_CLASSES:
-        scenes = [s for s in DEMO_SCENES if s.landscape == DEMO_LANDSCAPE[cls]][:3]
-        for scene in scenes:
-            _, db = render_scene(scene, 2 * DEMO_SIZE, 0, DEMO_LOOKS, DEMO_CORR)
-            for patch in DEMO_PATCHES:
-                r, c = (k * DEMO_SIZE // 2 for k in grid[patch])
-                ids.append(f"{scene.season}_s1_{scene.scene}_p{patch}_demo")
-                classes.append(cls)
-                images.append(db[:, r : r + DEMO_SIZE, c : c + DEMO_SIZE])
-    return ids, classes, np.stack(images), release_box((DEMO_SIZE, DEMO_SIZE))
-
-
-OPERA_DIR = ROOT / "tests" / "data" / "opera_rtc"
-#: OPERA RTC-S1 carries no land cover; the crops' area (EPSG:32611, the dry western US) is mostly
-#: shrubland, so the paper activation of that class is used.
-OPERA_CLASS = "Shrubland"
-
-
-def opera_set() -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """The two OPERA RTC-S1 crops of ``tests/data`` (100 px, 30 m, another processor than SEN12MS),
-    VV and VH stacked in dB, with the release hole scaled to 25 px."""
-    ids, images = [], []
-    for date in sorted(p for p in OPERA_DIR.iterdir() if p.is_dir()):
-        files = [next(date.glob(f"*_{pol}.tif")) for pol in ("VV", "VH")]
-        ids.append(f"opera_{date.name}")
-        images.append(read_raster(files).db())
-    return ids, [OPERA_CLASS] * len(ids), np.stack(images), release_box(images[0].shape[1:])
-
-
-SETS = {"real": real_set, "demo": demo_set, "opera": opera_set}
 
 
 def run_fit(set_name: str, preset_name: str, iterations: int) -> Path:
@@ -127,8 +68,8 @@ def run_fit(set_name: str, preset_name: str, iterations: int) -> Path:
         outputs.append(np.stack([result.snapshots[i][0] for i in snaps]))
         seconds.append(result.seconds)
         print(f"{set_name} {preset_name} {tile_id}: {result.seconds:.0f} s", flush=True)
-    WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"{set_name}_{preset_name}.npz"
+    FITS.mkdir(parents=True, exist_ok=True)
+    path = FITS / f"{set_name}_{preset_name}.npz"
     np.savez_compressed(path, snapshots=np.asarray(snaps), outputs=np.stack(outputs), seconds=np.asarray(seconds),
                         ids=np.asarray(ids), classes=np.asarray(classes), images=images, hidden=hidden)  # fmt: skip
     return path
@@ -140,8 +81,8 @@ BASELINES = ("gdal", "gdal+speckle", "biharmonic", "telea", "navier-stokes", "co
 def _entries(set_name: str) -> dict[str, tuple[str, int | None]]:
     """Label -> (kind, iterations) of what is scored for one data set."""
     entries: dict[str, tuple[str, int | None]] = {}
-    for preset in ("paper", "authors-release"):
-        path = WORK / f"{set_name}_{preset}.npz"
+    for preset in FITTED_PRESETS:
+        path = FITS / f"{set_name}_{preset}.npz"
         if path.exists():
             for it in np.load(path)["snapshots"]:
                 entries[f"{preset}@{it}"] = (preset, int(it))
@@ -169,12 +110,6 @@ def _result(kind: str, it: int | None, index: int, image: np.ndarray, hidden: np
         return paste_db(image, network, hidden, speckle=kind == "credible", seed=seed).db
     method, speckle = parse_variant(kind)
     return paste_db(image, classic_fill(method.name, image, hidden), hidden, speckle=speckle, seed=seed).db
-
-
-def saved_fits(set_name: str) -> dict[str, np.lib.npyio.NpzFile]:
-    """Network preset -> the ``fit`` stage's snapshots of ``set_name``, for the presets fitted so far."""
-    paths = {p: WORK / f"{set_name}_{p}.npz" for p in ("paper", "authors-release")}
-    return {p: np.load(path) for p, path in paths.items() if path.exists()}
 
 
 def score(set_name: str, draws: int) -> pd.DataFrame:
@@ -300,15 +235,13 @@ def main() -> None:
         run_fit(args.set, args.preset, args.iterations)
         return
     start = time.perf_counter()
-    rows = pd.concat([score(s, args.draws) for s in SETS if (WORK / f"{s}_paper.npz").exists()], ignore_index=True)
+    rows = pd.concat([score(s, args.draws) for s in SETS if (FITS / f"{s}_paper.npz").exists()], ignore_index=True)
     classes = per_class(rows)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    fit_seconds = {p.stem: np.load(p)["seconds"].tolist() for p in sorted(WORK.glob("*.npz"))}
-    (RESULTS / "credible.json").write_text(json.dumps(
-        {"draws": args.draws, "fit_seconds": fit_seconds, "score_seconds": time.perf_counter() - start,
-         "rows": json.loads(rows.to_json(orient="records"))}, indent=1))  # fmt: skip
-    text = markdown(classes, args.draws)
-    (RESULTS / "credible.md").write_text(text + "\n![time to quality](credible_curve.png)\n")
+    fit_seconds = {p.stem: np.load(p)["seconds"].tolist() for p in sorted(FITS.glob("*.npz"))}
+    record = {"draws": args.draws, "fit_seconds": fit_seconds, "score_seconds": time.perf_counter() - start,
+              "rows": json.loads(rows.to_json(orient="records"))}  # fmt: skip
+    text = markdown(classes, args.draws) + "\n![time to quality](credible_curve.png)\n"
+    write_results("credible", text, record, presets=[*FITTED_PRESETS, "credible"])
     curve_figure(classes, RESULTS / "credible_curve.png")
     print(text)
 

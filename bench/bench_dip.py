@@ -19,13 +19,12 @@ switches, the bf16 numerics and the campaign extrapolation are ``bench/bench_dip
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from common import RESULTS, write_results
 from pytorch_msssim import ssim
 
 from sardip.dip.engine import Speed, fit
@@ -34,7 +33,6 @@ from sardip.dip.noise import make_noise
 from sardip.dip.presets import get_preset
 from sardip.seeds import tile_seed
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CAMPAIGN_TILE_ITERATIONS = 2800 * 6000
 
 
@@ -139,9 +137,7 @@ def main() -> None:
         entry["campaign_hours"] = CAMPAIGN_TILE_ITERATIONS / best / 3600
         report["presets"][name] = entry
     tag = "cuda" if cuda else "cpu"
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"dip_{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / f"dip_{tag}.md").write_text(_markdown(report, variants))
+    write_results(f"dip_{tag}", _markdown(report, variants), report, presets=["paper/Urban", "authors-release/Urban"])
     print(f"wrote {RESULTS / f'dip_{tag}.json'} and .md")
 
 

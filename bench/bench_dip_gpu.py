@@ -27,13 +27,13 @@ working, not a measurement.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from common import RESULTS, write_results
+from data_sets import REAL_TILE
 from torch.utils.flop_counter import FlopCounterMode
 
 from sardip.dip.engine import Speed, fit
@@ -44,8 +44,6 @@ from sardip.metrics import tile_metrics
 from sardip.seeds import tile_seed
 from sardip.sen12ms import read_s1
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL_TILE = ROOT / "tests" / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
 CAMPAIGN_TILE_ITERATIONS = 2800 * 6000
 #: Dense peak TFLOP/s (fp32, tf32, bf16) by a word of the device name, from the vendors' data sheets.
 PEAK_TFLOPS = {
@@ -153,7 +151,7 @@ def main() -> None:
     parser.add_argument("--numerics-iterations", type=int, default=1000)
     parser.add_argument("--switches", default=",".join(SWITCHES), help="comma-separated names of SWITCHES")
     parser.add_argument("--budget", type=float, default=420.0, help="seconds for the whole run")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     deadline = time.monotonic() + args.budget
     cuda = args.device.startswith("cuda")
@@ -203,11 +201,8 @@ def main() -> None:
             report["peak_tflops_fp32_tf32_bf16"] = peak
             report["share_of_bf16_peak"] = report["flop_per_s"] / (peak[2] * 1e12)
             report["share_of_fp32_peak"] = report["flop_per_s"] / (peak[0] * 1e12)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     tag = "gpu" if cuda else "gpu_smoke_cpu"
-    (out / f"dip_{tag}.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    (out / f"dip_{tag}.md").write_text(markdown(report))
+    write_results(f"dip_{tag}", markdown(report), report, presets=["paper/Urban", "paper/Forest"], folder=args.out)
     print(markdown(report))
 
 

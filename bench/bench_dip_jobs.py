@@ -16,7 +16,6 @@ benchmark files) separates the start-up from the fitting. Writes ``bench/results
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -28,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from common import ROOT, SCRATCH, write_results
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-WORK = ROOT / "results" / "bench_dip_jobs"
+WORK = SCRATCH / "bench_dip_jobs"
+#: The one class whose tiles the jobs fit (the workflow's default preset, ``paper``, of that class).
+CLASS = "Forest"
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -46,7 +46,7 @@ def snakemake(*args: str) -> subprocess.CompletedProcess:
 def config(path: Path, tiles: int, iterations: int, k: int) -> str:
     path.write_text(yaml.safe_dump({
         "data": {"tile_size": 256},
-        "selection": {"classes": ["Forest"], "max_per_class": tiles},
+        "selection": {"classes": [CLASS], "max_per_class": tiles},
         "inpaint": {"iterations": iterations, "snapshots": [iterations], "report_every": 10,
                     "checkpoint_every": 10_000, "threads": 1, "tiles_per_job": k},
     }))  # fmt: skip
@@ -112,10 +112,9 @@ def main() -> None:
             rows.append(run_k(k, args.tiles, args.iterations))
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dip_jobs.json").write_text(json.dumps(table.to_dict("records"), indent=1) + "\n")
-    (RESULTS / "dip_jobs.md").write_text(markdown(table, args.iterations, args.repeats))
-    print(markdown(table, args.iterations, args.repeats))
+    text = markdown(table, args.iterations, args.repeats)
+    write_results("dip_jobs", text, {"rows": table.to_dict("records")}, presets=[f"paper/{CLASS}"])
+    print(text)
 
 
 if __name__ == "__main__":

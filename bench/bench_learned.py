@@ -8,9 +8,9 @@ every classic method with and without speckle on random boxes and ellipses, and 
 preset of the tile's class, fitted here on one tile per training scene) after
 :data:`DIP_ITERATIONS` iterations, with and without speckle, on the tile's own hole.
 
-Held out: the three sets of ``bench/bench_credible.py`` (the real tile's release hole, the demo's
-first three scenes per landscape, the two OPERA crops, never seen), with their DIP fits from
-``results/bench_credible`` (run its ``fit`` stage first). Writes the model to
+Held out: the three sets of ``bench/data_sets.py`` (the real tile's release hole, the demo's
+first three scenes per landscape, the two OPERA crops, never seen), with the DIP fits that
+``bench/bench_credible.py fit`` saved for them (run it first). Writes the model to
 ``sardip/audit/learned.pt`` (+ ``.json``, the training record) and the held-out AUC per fill to
 ``bench/results/learned.{md,json}``.
 
@@ -20,7 +20,6 @@ first three scenes per landscape, the two OPERA crops, never seen), with their D
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -28,9 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from bench_credible import DEMO_CORR, DEMO_LANDSCAPE, DEMO_LOOKS, DEMO_SIZE, REAL_TILE, SETS, WORK, saved_fits
+from common import RESULTS, SCRATCH, stamp, write_results
+from data_sets import DEMO_CORR, DEMO_LANDSCAPE, DEMO_LOOKS, DEMO_SIZE, REAL_CLASS, REAL_TILE, SETS, saved_fits
 
-from sardip.audit import learned
+from sardip.audit import learned, localiser
 from sardip.demo import DEMO_SCENES, patch_grid, render_scene
 from sardip.dip.engine import fit
 from sardip.dip.presets import get_preset
@@ -38,9 +38,7 @@ from sardip.geotiff import read_raster
 from sardip.masks import release_box
 from sardip.seeds import tile_seed
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-CACHE = WORK.parent / "bench_learned"
+CACHE = SCRATCH / "bench_learned"
 DIP_ITERATIONS = (100, 300, 1000)
 TRAIN_SCENES = slice(3, 5)
 SEED = 15
@@ -71,7 +69,7 @@ def training_images() -> tuple[list[np.ndarray], list[str], list[str]]:
         for r in range(0, 256 - size + 1, DEMO_SIZE):
             for c in range(0, 128 - size + 1, DEMO_SIZE):
                 images.append(real[:, r : r + size, c : c + size])
-                classes.append("Forest")
+                classes.append(REAL_CLASS)
                 ids.append(f"real_{size}_r{r}_c{c}_train")
     return images, classes, ids
 
@@ -100,7 +98,7 @@ def dip_outputs(
 
 
 def heldout_sets() -> dict[str, tuple[list[np.ndarray], list[np.ndarray], list[dict]]]:
-    """Per bench_credible set: images, holes and the DIP snapshots of its ``paper`` fit."""
+    """Per held-out set: images, holes and the DIP snapshots of its ``paper`` fit."""
     out = {}
     for name, make in SETS.items():
         ids, _, images, hidden = make()
@@ -139,7 +137,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--per-image", type=int, default=10)
     parser.add_argument("--dip-iterations", type=int, nargs="+", default=list(DIP_ITERATIONS))
-    parser.add_argument("--model", type=Path, default=learned.DEFAULT_MODEL, help="where the weights go")
+    parser.add_argument("--model", type=Path, default=localiser.DEFAULT_MODEL, help="where the weights go")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder of learned.{md,json}")
     parser.add_argument("--seed", type=int, default=TRAIN_SEED,
                         help="seed of the examples and the training, to measure the detector's own spread "
@@ -173,12 +171,10 @@ def main() -> None:
               "loss_last": float(np.mean(losses[-50:])), "train_seconds": train_seconds,
               "example_seconds": example_seconds, "dip_seconds": dip_seconds,
               "heldout_auc": {f"{s}/{f}": v for (s, f), v in summary.items()}}  # fmt: skip
-    learned.save(net, args.model, record)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "learned.json").write_text(json.dumps({**record, "rows": table.to_dict("records")}, indent=1))
-    text = markdown(table, record)
-    (args.results / "learned.md").write_text(text)
-    print(text)
+    learned.save(net, args.model, {**record, "stamp": stamp(["paper"])})
+    write_results("learned", markdown(table, record), {**record, "rows": table.to_dict("records")},
+                  presets=["paper"], folder=args.results)  # fmt: skip
+    print(markdown(table, record))
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from common import RESULTS, ROOT, write_results
 
 from sardip.chunks import plan_chunks, settings_hash
 
-REPO = Path(__file__).resolve().parents[1]
 CLASSES = ["Barren", "Croplands", "Forest", "Grassland", "Shrubland", "Urban", "Water"]
 SEASONS = ["ROIs1158_spring", "ROIs1868_summer", "ROIs1970_fall", "ROIs2017_winter"]
 
@@ -71,7 +71,7 @@ def build_tree(work: Path, n_tiles: int, n_scenes: int, per_class: int, tiles_pe
         else:
             path.touch()
         os.utime(path, (now + offset, now + offset))
-    fit = {k: v for k, v in yaml.safe_load((REPO / "config/config.yaml").read_text())["inpaint"].items()
+    fit = {k: v for k, v in yaml.safe_load((ROOT / "config/config.yaml").read_text())["inpaint"].items()
            if k in ("preset", "iterations", "seed", "mask", "grow", "snapshots")}  # fmt: skip
     plan, ledger = plan_chunks(selected, None, settings_hash(fit), tiles_per_job, lambda chunk: True)
     dip = work / "results/dip"
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=250)
     parser.add_argument("--per-class", type=int, default=400)
     parser.add_argument("--tiles-per-job", type=int, default=32)
-    parser.add_argument("--out", type=Path, default=REPO / "bench/results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -114,7 +114,7 @@ def main() -> None:
         config.write_text(yaml.safe_dump({"data": {"root": "sen12ms", "demo": False, "tile_size": 256},
                                           "selection": {"max_per_class": args.per_class},
                                           "inpaint": {"tiles_per_job": args.tiles_per_job}}))  # fmt: skip
-        cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(work), "-n", "--quiet",
+        cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work), "-n", "--quiet",
                "rules", "--configfile", str(config)]  # fmt: skip
         start = time.perf_counter()
         result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -130,12 +130,8 @@ def main() -> None:
                "tiles_per_job": args.tiles_per_job, "planned_jobs": jobs.get("total", 0),
                "planned_dip_links": jobs.get("dip_tile", 0), "tree_build_s": round(build_s, 1),
                "dry_run_s": round(plan_s, 1), "cpus": os.cpu_count(), "target_s": 60}  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "plan.json").write_text(json.dumps(figures, indent=2) + "\n")
-    (args.out / "plan.md").write_text(
-        "# Planning the paper-scale DAG (`snakemake -n`)\n\n| what | value |\n|---|---|\n"
-        + "".join(f"| {k} | {v} |\n" for k, v in figures.items())
-    )
+    text = "# Planning the paper-scale DAG (`snakemake -n`)\n\n| what | value |\n|---|---|\n"
+    write_results("plan", text + "".join(f"| {k} | {v} |\n" for k, v in figures.items()), figures, folder=args.out)
     print(json.dumps(figures))
 
 

@@ -33,10 +33,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from areas import write_boxes
+from common import RESULTS, SCRATCH, write_results
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-WORK = ROOT / "results" / "bench_scene"
+WORK = SCRATCH / "bench_scene"
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 SIDE = 64
 CRS = "EPSG:32632"
@@ -67,22 +67,6 @@ def write_scene(path: Path, size: int, seed: int = 0) -> Path:
             dst.write(block.astype(np.float32), window=Window(0, r, size, h))
         dst.descriptions = ("VV", "VH")
     tmp.rename(path)
-    return path
-
-
-def write_boxes(path: Path, boxes: list[tuple[int, int, int]], transform, crs: str) -> Path:
-    """Square polygons (row, col, side in px of the raster ``transform``) in a GeoPackage, in ``crs``."""
-    import pyogrio.raw
-    import shapely
-
-    polygons = []
-    for r, c, side in boxes:
-        corners = [transform * (c + dx, r + dy) for dx, dy in ((0, 0), (side, 0), (side, side), (0, side))]
-        polygons.append(shapely.Polygon(corners))
-    names = np.array([f"area {k + 1}" for k in range(len(boxes))], dtype=object)
-    path.unlink(missing_ok=True)
-    pyogrio.raw.write(path, geometry=shapely.to_wkb(polygons), field_data=[names], fields=["name"],
-                      geometry_type="Polygon", crs=crs, layer="areas", driver="GPKG")  # fmt: skip
     return path
 
 
@@ -245,6 +229,14 @@ def copies(scene: Path) -> list[dict]:
     return rows
 
 
+def kept_rows(earlier: dict, args: argparse.Namespace) -> int:
+    """How many rows of an earlier ``scene.json`` this run keeps without measuring them again."""
+    again = {"size": lambda row: row["size"] in args.sizes, "area": lambda row: True,
+             "polygons": lambda row: row["polygons"] in args.counts, "copy": lambda row: True}  # fmt: skip
+    return sum(part not in args.parts or not measured(row) for part, measured in again.items()
+               for row in earlier.get(part, []))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=5)
@@ -261,7 +253,8 @@ def main() -> None:
         return
     WORK.mkdir(parents=True, exist_ok=True)
     saved = RESULTS / "scene.json"
-    report: dict = json.loads(saved.read_text()) if saved.exists() else {}
+    earlier: dict = json.loads(saved.read_text()) if saved.exists() else {}
+    report = dict(earlier)
     from sardip.scene.windows import MARGIN  # not sardip.scene.anonymise: torch in this process would
     # raise every child's ru_maxrss to this one's (Linux keeps the high-water mark across fork and exec)
 
@@ -297,9 +290,8 @@ def main() -> None:
         report["polygons"].sort(key=lambda r: r["polygons"])
     if "copy" in args.parts:
         report["copy"] = copies(write_scene(WORK / f"scene_{big}.tif", big))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "scene.md").write_text(markdown(report))
+    kept_from = earlier.get("stamp") if kept_rows(earlier, args) else None
+    write_results("scene", markdown(report), report, presets=["credible"], kept_from=kept_from)
     print(markdown(report))
 
 

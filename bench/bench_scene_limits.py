@@ -18,19 +18,14 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+from areas import write_boxes
+from common import RESULTS, SCRATCH, write_results
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_scene import write_boxes  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
-WORK = ROOT / "results" / "bench_scene_limits"
+WORK = SCRATCH / "bench_scene_limits"
 #: Centres (row, col) of the demo scene's forest, croplands and urban patches at 2,048 px, away from
 #: its bright targets.
 CENTRES = {"forest": (256, 256), "croplands": (768, 768), "urban": (1792, 768)}
@@ -109,7 +104,9 @@ def main() -> None:
     cases = [(side, MARGIN) for side in args.sides] + [(64, m) for m in args.margins if m != MARGIN]
     cases += [tuple(int(v) for v in case.split(":")) for case in args.cases]
     saved = RESULTS / "scene_limits.json"
-    rows = json.loads(saved.read_text())["rows"] if args.keep and saved.exists() else []
+    earlier = json.loads(saved.read_text()) if args.keep and saved.exists() else {}
+    kept = earlier.get("rows", [])
+    rows = list(kept)
     done = {(r["side"], r["margin"]) for r in rows}
     for side, margin in sorted(set(cases) - done):
         rows += run(scene, side, margin, args.iterations)
@@ -123,9 +120,8 @@ def main() -> None:
     report = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
               "iterations": args.iterations, "rows": table.to_dict("records"),
               "means": means.reset_index().to_dict("records"), "notes": notes}  # fmt: skip
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (RESULTS / "scene_limits.md").write_text(markdown(report, means))
+    kept_from = earlier.get("stamp") if kept else None
+    write_results("scene_limits", markdown(report, means), report, presets=["credible"], kept_from=kept_from)
     print(markdown(report, means))
 
 
