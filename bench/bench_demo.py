@@ -7,7 +7,7 @@ one). Each rule's seconds come from the clone's ``benchmarks/<rule>/`` files (Sn
 ``benchmark:`` directive): jobs, total and slowest job per rule. Writes ``bench/results/demo.{md,json}``.
 The demo's budget is 12 minutes on the 2-core machine, install included.
 
-    python bench/bench_demo.py [--keep]
+    python bench/bench_demo.py [--rev REV --out DIR] [--keep]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from common import ROOT, write_results
+from common import RESULTS, ROOT, write_results
 
 #: The demo's budget (s) from a fresh clone on the 2-core machine, install included.
 BUDGET = 12 * 60
@@ -53,7 +53,7 @@ def markdown(figures: dict, rules: pd.DataFrame) -> str:
     lines = [
         "# The demo from a fresh clone",
         "",
-        f"`git clone` of HEAD, then `make demo`; {figures['cores']} cores. "
+        f"`git clone`, checkout `{figures['rev'][:7]}`, then `make demo`; {figures['cores']} cores. "
         f"Budget {BUDGET / 60:.0f} min, install included.",
         "",
         "| phase | time |",
@@ -73,12 +73,15 @@ def markdown(figures: dict, rules: pd.DataFrame) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="HEAD", help="the commit to time (default HEAD)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of demo.{md,json} (default bench/results)")
     parser.add_argument("--keep", action="store_true", help="keep the clone (its path is printed)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sardip_demo_"))
     clone = folder / "sardip"
     try:
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", args.rev], check=True)
         install = timed(["make", ".venv/.installed"], clone, folder / "install.log")
         workflow = timed(["make", "demo"], clone, folder / "demo.log")
         rules = per_rule(clone / "benchmarks")
@@ -86,7 +89,9 @@ def main() -> None:
         figures = {"install_s": round(install, 1), "workflow_s": round(workflow, 1),
                    "total_s": round(install + workflow, 1), "within_budget": install + workflow <= BUDGET,
                    "cores": cores}  # fmt: skip
-        write_results("demo", markdown(figures, rules), {**figures, "rules": rules.to_dict("records")})
+        figures["rev"] = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True,
+                                        text=True, check=True).stdout.strip()  # fmt: skip
+        write_results("demo", markdown(figures, rules), {**figures, "rules": rules.to_dict("records")}, folder=args.out)
         print(markdown(figures, rules))
     finally:
         if args.keep:
