@@ -37,9 +37,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from sardip import __version__
-from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback, fit
-from sardip.dip.presets import Preset, get_preset
-from sardip.fill import FillMethod, classic_fill, get_method, paste, with_placeholders
+from sardip.dip.engine import TRAJECTORY_COLUMNS, FitResult, ProgressCallback
+from sardip.dip.presets import Preset
+from sardip.fill import paste
+from sardip.fill.batch import fill_batch
+from sardip.fill.spec import FillSpec
 from sardip.geotiff import Raster, from_db, published_path, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
@@ -54,50 +56,18 @@ class InpaintError(ValueError):
 
 
 @dataclass(frozen=True)
-class FitSettings:
-    """How the hidden area is filled.
+class FitSettings(FillSpec):
+    """How a tile's hidden area is filled: a :class:`sardip.fill.spec.FillSpec` (what changes the
+    result) and what does not: ``device``, ``report_every`` and ``checkpoint_every``."""
 
-    What changes the result: ``method`` (a name of :data:`sardip.fill.METHODS`; ``dip`` fits
-    ``preset`` for ``land_cover``, the classic fills ignore both), ``iterations`` (``None``: the
-    preset's), ``speckle`` (speckle-consistent filling of the hole; ``None`` follows the preset for
-    ``dip`` and means off for the classic fills) and ``seed``, the base seed (the tile's own seed is
-    derived from it and the tile id). What does not: ``device``, ``report_every`` and
-    ``checkpoint_every``.
-    """
-
-    method: str = "dip"
-    preset: str = "credible"
-    land_cover: str | None = None
-    iterations: int | None = None
-    speckle: bool | None = None
-    seed: int = 0
     device: str = "auto"
     report_every: int = 100
     checkpoint_every: int = 500
 
     def __post_init__(self) -> None:
-        if self.iterations is not None and self.iterations < 1 and self.fill_method().is_dip:
-            raise InpaintError(
-                f"iterations={self.iterations}: a DIP needs at least 1 iteration (with 0 the hole would "
-                "get the untrained network's output, a flat fake patch)"
-            )
+        super().__post_init__()
         if self.report_every < 1 or self.checkpoint_every < 1:
             raise InpaintError("report_every and checkpoint_every must be at least 1 iteration")
-
-    def fill_method(self) -> FillMethod:
-        """The fill method (:class:`sardip.fill.FillError` for an unknown name)."""
-        return get_method(self.method)
-
-    def dip_preset(self) -> Preset | None:
-        """The DIP preset for ``land_cover`` (``None`` for a classic fill)."""
-        return get_preset(self.preset, self.land_cover) if self.fill_method().is_dip else None
-
-    def adds_speckle(self) -> bool:
-        """Whether the hole gets speckle-consistent filling."""
-        preset = self.dip_preset()
-        if self.speckle is None:
-            return preset is not None and preset.speckle
-        return self.speckle
 
 
 @dataclass(frozen=True)
@@ -308,19 +278,16 @@ def inpaint_tiles(
         except (ValueError, OSError) as err:
             failed(job.tile_id, err)
     fitted: FitResult | None = None
-    device, iterations = "cpu", 0
+    device, iterations = "cpu", settings.dip_iterations()
     if preset is not None and tiles:
-        iterations = preset.iterations if settings.iterations is None else settings.iterations
-        fitted, device = _fit(tiles, preset, iterations, settings, checkpoint)
+        fitted, device = _fit(tiles, preset, settings, checkpoint)
     elif any(j.outputs.snapshots or j.outputs.trajectory or checkpoint for j in jobs):
         raise InpaintError(f"method {method.name!r} is not iterative: no snapshots, trajectory or checkpoint")
     for b, tile in enumerate(tiles):
         try:
             if fitted is not None and not np.isfinite(fitted.trajectories[b][-1]["loss"]):
                 raise InpaintError(f"{tile.job.tile_id}: the fit diverged (non-finite loss at iteration {iterations})")
-            outcomes[tile.job.tile_id].summary = _write_tile(
-                tile, fitted, b, method, preset, iterations, device, settings.adds_speckle()
-            )
+            outcomes[tile.job.tile_id].summary = _write_tile(tile, fitted, b, settings, device)
         except (ValueError, OSError) as err:
             failed(tile.job.tile_id, err)
     if checkpoint:
@@ -329,9 +296,11 @@ def inpaint_tiles(
 
 
 def _fit(
-    tiles: Sequence[_Tile], preset: Preset, iterations: int, settings: FitSettings, checkpoint: Path | None
+    tiles: Sequence[_Tile], preset: Preset, settings: FitSettings, checkpoint: Path | None
 ) -> tuple[FitResult, str]:
-    """The DIP fit of a batch of tiles on a claimed device: the engine's result and the device it ran on."""
+    """The DIP fit of a batch of tiles (:func:`sardip.fill.batch.fill_batch`) on a claimed device: the
+    engine's result and the device it ran on."""
+    iterations = settings.dip_iterations()
     shapes = {t.raster.data.shape for t in tiles}
     if len(shapes) != 1:
         raise InpaintError(f"tiles of different sizes {sorted(shapes)} cannot be fitted in one batch")
@@ -347,12 +316,12 @@ def _fit(
     with claim_device(settings.device) as claim, bar:
         log.info("%s: preset %s (%s) on %s (%s)", label, preset.name, preset.config_hash(), claim.device,
                  claim.reason)  # fmt: skip
-        result = fit(
-            np.stack([with_placeholders(t.raster.db(), t.hidden, t.raster.present()) for t in tiles]),
-            np.stack([t.hidden for t in tiles]),
-            preset,
+        batch = fill_batch(
+            settings,
+            [t.raster.db() for t in tiles],
+            [t.hidden for t in tiles],
+            [t.raster.present() for t in tiles],
             [t.seed for t in tiles],
-            iterations=iterations,
             device=claim.device,
             report_every=settings.report_every,
             snapshot_iters=wanted,
@@ -360,25 +329,19 @@ def _fit(
             checkpoint_every=settings.checkpoint_every,
             progress=on_report,
         )
-    return result, claim.device
+    assert batch.fit is not None
+    return batch.fit, claim.device
 
 
-def _write_tile(
-    tile: _Tile,
-    fitted: FitResult | None,
-    b: int,
-    method: FillMethod,
-    preset: Preset | None,
-    iterations: int,
-    device: str,
-    speckle: bool,
-) -> InpaintSummary:
-    """Fill (classic) or take the batch's ``b``-th fit, paste it (with speckle when ``speckle``) and write
-    the tile's outputs atomically."""
+def _write_tile(tile: _Tile, fitted: FitResult | None, b: int, settings: FitSettings, device: str) -> InpaintSummary:
+    """Fill (classic, :func:`sardip.fill.batch.fill_batch`) or take the batch's ``b``-th fit, paste it
+    (with speckle when the settings add it) and write the tile's outputs atomically."""
     start = time.perf_counter()
     raster, hidden, outputs, tags = tile.raster, tile.hidden, tile.job.outputs, dict(tile.tags)
+    method, preset, iterations = settings.fill_method(), settings.dip_preset(), settings.dip_iterations()
+    speckle = settings.adds_speckle()
     if fitted is None:
-        fill_db = classic_fill(method.name, raster.db(), hidden, everywhere=True)
+        fill_db = fill_batch(settings, [raster.db()], [hidden], [raster.present()], [tile.seed]).fills_db[0]
         content = f"{method.name} fill without speckle"
     else:
         assert preset is not None

@@ -15,9 +15,11 @@ from sardip.dip.presets import PRESETS, get_preset
 from sardip.experiments import tile_masks
 from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant, paste, paste_db
+from sardip.fill.spec import FillSpec
 from sardip.geotiff import from_db, read_raster
 from sardip.inpaint import FitSettings, InpaintError, OutputPaths, inpaint_file
 from sardip.masks import release_box, ring_mask
+from sardip.scene.settings import SceneSettings
 from sardip.seeds import tile_seed
 
 REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
@@ -185,3 +187,16 @@ def test_snapshot_curve_audits_the_dip_along_its_iterations(tmp_path: Path) -> N
     assert plain["enl_ratio_factor"] > 3 and not plain["meets_targets"]
     assert 1 / 1.5 < speckled["enl_ratio_factor"] < 1.5
     assert fig_audit_curve(curve.reset_index(), tmp_path / "curve.png").stat().st_size > 10_000
+
+
+def test_tiles_and_scene_windows_share_one_fill_spec_and_its_speckle_rule() -> None:
+    assert issubclass(FitSettings, FillSpec) and issubclass(SceneSettings, FillSpec)
+    assert not FillSpec("gdal").adds_speckle() and FillSpec("gdal+speckle").adds_speckle()
+    assert not FillSpec("gdal+speckle", speckle=False).adds_speckle()  # an explicit choice wins
+    assert FillSpec().adds_speckle() and not FillSpec(preset="paper", land_cover="Urban").adds_speckle()
+    assert FillSpec("gdal").dip_iterations() == 0 and FillSpec(iterations=7).dip_iterations() == 7
+    assert FillSpec().dip_iterations() == get_preset("credible").iterations
+    for settings in (FitSettings, SceneSettings):
+        with pytest.raises(FillError, match="at least 1 iteration"):
+            settings(iterations=0)
+        assert settings(method="gdal+speckle").adds_speckle() and settings(method="gdal", iterations=0)

@@ -118,10 +118,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{names}: research outputs of a whole-raster fit; add --whole-raster")
     if args.whole_raster:
         return run_whole_raster(args)
-    method = args.method + ("+speckle" if args.speckle and args.method != "dip" else "")
     settings = SceneSettings(
-        method=method, preset=args.preset, land_cover=args.land_cover, iterations=args.iterations,
-        speckle=args.speckle if args.method == "dip" else None, seed=args.seed, margin=args.margin, grow=args.grow,
+        method=args.method, preset=args.preset, land_cover=args.land_cover, iterations=args.iterations,
+        speckle=args.speckle, seed=args.seed, margin=args.margin, grow=args.grow,
         max_side=args.max_side, invert_mask=args.invert_mask, batch=args.batch, device=args.device, units=args.units,
         cog=args.cog, overwrite=args.overwrite, provenance_tags=args.provenance_tags, allow_no_crs=args.allow_no_crs,
         detector_model=args.detector_model,

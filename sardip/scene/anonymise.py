@@ -38,9 +38,9 @@ from tqdm import tqdm
 from sardip import __version__, git_commit
 from sardip.audit.detectors import AuditError, audit, verdict
 from sardip.audit.localiser import DEFAULT_MODEL, load
-from sardip.dip.engine import fit
-from sardip.dip.presets import Preset, get_preset
-from sardip.fill import classic_fill, parse_variant, paste_db, with_placeholders
+from sardip.dip.presets import Preset
+from sardip.fill import paste_db
+from sardip.fill.batch import fill_batch
 from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
 from sardip.io import sha256_file
@@ -99,8 +99,7 @@ class ScenePlan:
 
 def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
     """The :class:`ScenePlan` of hiding ``mask`` in ``scene`` (refusals: :mod:`sardip.scene.windows`)."""
-    method, _ = parse_variant(settings.method)
-    preset = get_preset(settings.preset, settings.land_cover) if method.is_dip else None
+    preset = settings.dip_preset()
     assert scene.grid is not None
     scene_mask = SceneMask(
         mask, scene.grid, grow=settings.grow, invert=settings.invert_mask, seed=settings.seed,
@@ -112,8 +111,7 @@ def plan_scene(scene: Scene, mask: str, settings: SceneSettings) -> ScenePlan:
         scene_mask.check_width(window.areas)
     log.info("%s: %s units, %d hidden areas in %d windows", scene.paths[0], scene.units,
              sum(len(w.areas) for w in windows), len(windows))  # fmt: skip
-    iterations = (preset.iterations if settings.iterations is None else settings.iterations) if preset else 0
-    return ScenePlan(scene_mask, windows, preset, iterations)
+    return ScenePlan(scene_mask, windows, preset, settings.dip_iterations())
 
 
 def open_scene(inputs: Sequence[str | Path], settings: SceneSettings) -> Scene:
@@ -173,7 +171,7 @@ def scene_provenance(
         "units": scene.units,
         "mask": {"spec": mask, "grow": settings.grow, "invert": settings.invert_mask,
                  "sha256": {str(p): sha256_file(p) for p in mask_sources(mask)}},
-        "method": settings.method, "preset": preset.name if preset else None,
+        "method": settings.method, "speckle": settings.adds_speckle(), "preset": preset.name if preset else None,
         "preset_params": preset.to_dict() if preset else None,
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
@@ -203,14 +201,9 @@ def _json(value: object) -> str:
 def fill_windows(
     scene: Scene, plan: ScenePlan, batches: Sequence[Sequence[SceneWindow]], settings: SceneSettings
 ) -> tuple[list[Patch], list[dict], str]:
-    """Fill the windows of ``batches`` (each through one engine call, or a classic fill); return the
-    patches to write, the per-window figures and the device used."""
-    method, speckle = parse_variant(settings.method)
-    preset, iterations = plan.preset, plan.iterations
-    if settings.speckle is not None:
-        speckle = settings.speckle
-    elif preset is not None:
-        speckle = preset.speckle
+    """Fill the windows of ``batches`` (each through :func:`sardip.fill.batch.fill_batch`: one engine
+    call, or a classic fill); return the patches to write, the per-window figures and the device used."""
+    preset, iterations, speckle = plan.preset, plan.iterations, settings.adds_speckle()
     patches, figures = [], []
     model = detector_model(settings)
     load(model.resolve())  # a bad weights file fails before any fit, naming it
@@ -224,21 +217,22 @@ def fill_windows(
             seeds = [tile_seed(w.name, settings.seed) for w in batch]
             t0 = time.perf_counter()
             hidden_px = sum(_replaced(own, read).sum() for own, read in zip(owns, reads, strict=True))
-            if preset is not None:
-                shifts = np.array([_level_shift(scene, read.db, h) for read, h in zip(reads, hiddens, strict=True)])
-                held = np.stack(
-                    [with_placeholders(read.db, h, read.present) for read, h in zip(reads, hiddens, strict=True)]
-                )
-                shifted = held + shifts[:, None, None, None]
-                result = fit(shifted, np.stack(hiddens), preset, seeds, iterations=iterations, device=claim.device,
-                             report_every=max(1, min(REPORT_EVERY, iterations)),
-                             progress=progress.during(planned, hidden_px))  # fmt: skip
-                fitted = result.output_db - shifts[:, None, None, None]
-                ssim_known = [t[-1]["ssim_known"] for t in result.trajectories]
-            else:
-                fitted = np.stack([classic_fill(method.name, read.db, h, everywhere=True)
-                                   for read, h in zip(reads, hiddens, strict=True)])  # fmt: skip
-                ssim_known = [None] * len(batch)
+            # float64 shifts: the level is taken off again after the fit, exactly
+            levels = zip(reads, hiddens, strict=True)
+            shifts = np.array([_level_shift(scene, read.db, h) if preset else 0.0 for read, h in levels])
+            filled = fill_batch(
+                settings,
+                [read.db + shift for read, shift in zip(reads, shifts, strict=True)],
+                hiddens,
+                [read.present for read in reads],
+                seeds,
+                device=claim.device,
+                report_every=max(1, min(REPORT_EVERY, iterations)),
+                progress=progress.during(planned, hidden_px),
+            )
+            fitted = [fill - shift for fill, shift in zip(filled.fills_db, shifts, strict=True)]
+            fit = filled.fit
+            ssim_known = [t[-1]["ssim_known"] for t in fit.trajectories] if fit else [None] * len(batch)
             seconds = (time.perf_counter() - t0) / len(batch)
             for window, read, hidden, own, fill, seed, ssim in zip(
                 batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True

@@ -1,33 +1,28 @@
 """How a scene is anonymised (:class:`SceneSettings`): plain data, shared by the CLI, the workflow's
 scene sheet and :mod:`sardip.scene.anonymise`. It loads neither torch nor the engine, so the workflow
-can read its sheet when it starts without paying for them."""
+can read its sheet when it starts without paying for them; the fill itself is the
+:class:`sardip.fill.spec.FillSpec` the tile path uses too."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sardip.fill.spec import FillSpec
 from sardip.scene.source import SceneError
 from sardip.scene.windows import MARGIN, MAX_SIDE
 
 
 @dataclass(frozen=True)
-class SceneSettings:
-    """How a scene is anonymised: ``method`` (``dip`` or a classic fill), ``preset`` and ``land_cover``
-    (``None``: the preset's class-free activation), ``iterations`` (``None``: the preset's), ``speckle``
-    (``None``: the preset's, or the method's ``+speckle``), ``seed`` (base seed; it also places
-    ``random:SIZE``), ``margin`` (px of context, at least 1), ``grow`` (px added to each hidden area),
-    ``max_side`` (the widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``batch``
+class SceneSettings(FillSpec):
+    """How a scene is anonymised: a :class:`sardip.fill.spec.FillSpec` (``method``, ``preset``,
+    ``land_cover``, ``iterations``, ``speckle``, ``seed``; the seed also places ``random:SIZE``), and
+    ``margin`` (px of context, at least 1), ``grow`` (px added to each hidden area), ``max_side`` (the
+    widest hidden area accepted, :data:`sardip.scene.windows.MAX_SIDE`), ``invert_mask``, ``batch``
     (windows per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
     ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
     raster without georeference (box and raster masks only); ``detector_model`` the weights of the
     audit's learned detector (``None``: the model shipped with the package)."""
 
-    method: str = "dip"
-    preset: str = "credible"
-    land_cover: str | None = None
-    iterations: int | None = None
-    speckle: bool | None = None
-    seed: int = 0
     margin: int = MARGIN
     grow: int = 0
     max_side: int = MAX_SIDE
@@ -42,11 +37,7 @@ class SceneSettings:
     detector_model: str | None = None
 
     def __post_init__(self) -> None:
-        if self.iterations is not None and self.iterations < 1 and self.method == "dip":
-            raise SceneError(
-                f"iterations={self.iterations}: a DIP needs at least 1 iteration (with 0 the hole would get the "
-                "untrained network's output, a flat fake patch)"
-            )
+        super().__post_init__()
         if self.batch < 1:
             raise SceneError(f"batch={self.batch}: at least 1 window per engine call")
         if self.margin < 1:
