@@ -165,7 +165,7 @@ def scene_provenance(
     """What the sidecar records: sardip's version and commit (when run from a checkout), inputs, units,
     mask source and its checksum, method, preset and its parameters, iterations, seed, margin, device,
     the learned detector's weights, and every window's figures."""
-    preset = plan.preset
+    preset, model = plan.preset, detector_model(settings)
     return {
         "sardip_version": __version__, "sardip_commit": git_commit(), "inputs": [str(p) for p in scene.paths],
         "units": scene.units,
@@ -175,7 +175,7 @@ def scene_provenance(
         "preset_params": preset.to_dict() if preset else None,
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
-        "detector_model": {"path": str(detector_model(settings)), "sha256": sha256_file(detector_model(settings))},
+        "detector_model": {"path": str(model), "sha256": sha256_file(model)},
         "windows": figures,
     }  # fmt: skip
 

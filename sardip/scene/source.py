@@ -25,6 +25,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -266,14 +267,23 @@ class Scene:
         """Where in ``layout`` the alpha band is, if there is one."""
         return next((k for k, c in enumerate(self.colorinterp) if c == ColorInterp.alpha), None)
 
+    @cached_property
+    def _scaling(self) -> tuple[np.ndarray, np.ndarray]:
+        """Scale and offset (C,) float64 of the bands of data."""
+        k = [self.layout.index(b) for b in self.bands]
+        return np.array([self.scales[i] for i in k], np.float64), np.array([self.offsets[i] for i in k], np.float64)
+
     @property
     def scaled(self) -> bool:
         """Whether any band of data has a scale or offset other than 1 and 0."""
-        return any(self._scale_offset(b) != (1.0, 0.0) for b in self.bands)
+        scale, offset = self._scaling
+        return bool((scale != 1).any() or (offset != 0).any())
 
-    def _scale_offset(self, band: tuple[int, int]) -> tuple[float, float]:
-        k = self.layout.index(band)
-        return self.scales[k], self.offsets[k]
+    def _band_scaling(self, values: np.ndarray, bands: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Scale and offset of the bands of data ``bands``, shaped to broadcast over ``values`` (C, ...)."""
+        shape = (-1, *([1] * (values.ndim - 1)))
+        scale, offset = self._scaling
+        return scale[bands].reshape(shape), offset[bands].reshape(shape)
 
     def _read(self, bands: Sequence[tuple[int, int]], window: Window, masks: bool = False) -> np.ndarray:
         out = np.empty((len(bands), int(window.height), int(window.width)), dtype="uint8" if masks else self.dtype)
@@ -308,34 +318,34 @@ class Scene:
         file that declares no nodata, as a Sentinel-1 GRD's border)."""
         return (self._read(self.bands, window, masks=True) != 0) & holds_data(stored, self.nodata, self.units)
 
-    def to_physical(self, stored: np.ndarray) -> np.ndarray:
-        """Stored values of the bands of data (C, ...) through their scale and offset, float64; the
-        stored values themselves (as float32) when none is set, as the files mean them."""
+    def to_physical(self, stored: np.ndarray, bands: slice = slice(None)) -> np.ndarray:
+        """Stored values of the bands of data ``bands`` (C, ...) through their scale and offset, float64;
+        the stored values themselves (as float32) when none is set, as the files mean them."""
         if not self.scaled:
             return stored.astype(np.float32)
-        scale, offset = (np.array(v, np.float64).reshape(-1, *([1] * (stored.ndim - 1)))
-                         for v in zip(*(self._scale_offset(b) for b in self.bands), strict=True))  # fmt: skip
+        scale, offset = self._band_scaling(stored, bands)
         return stored * scale + offset
 
     def to_raw(self, physical: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`to_physical`: what to store (before casting to the dtype)."""
         if not self.scaled:
             return physical
-        scale, offset = (np.array(v, np.float64).reshape(-1, *([1] * (physical.ndim - 1)))
-                         for v in zip(*(self._scale_offset(b) for b in self.bands), strict=True))  # fmt: skip
+        scale, offset = self._band_scaling(physical, slice(None))
         return (physical - offset) / scale
 
-    def read_db(self, window: Window) -> WindowValues:
-        """``window``'s stored values, which pixels hold data, and their dB values: NaN where there is no
-        data, where the value is not finite, and in linear units at 0 or below."""
-        stored = self.read(window)
-        present = self.present(stored, window)
-        physical = self.to_physical(stored)
+    def _db(self, physical: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """dB values of ``physical``, NaN where there is no data, where the value is not finite, and in
+        linear units at 0 or below (float32)."""
         fittable = present & np.isfinite(physical)
         if self.units != "db":
             fittable &= physical > 0
-        db = to_db(np.where(fittable, physical, np.nan).astype(np.float32), self.units)
-        return WindowValues(stored, present, db.astype(np.float32))
+        return to_db(np.where(fittable, physical, np.nan).astype(np.float32), self.units).astype(np.float32)
+
+    def read_db(self, window: Window) -> WindowValues:
+        """``window``'s stored values, which pixels hold data, and their dB values (:meth:`_db`)."""
+        stored = self.read(window)
+        present = self.present(stored, window)
+        return WindowValues(stored, present, self._db(self.to_physical(stored), present))
 
     def preview_db(self, side: int = 1024) -> np.ndarray:
         """The first band at most ``side`` px on its longer side (block averages), in dB: read through
@@ -347,9 +357,7 @@ class Scene:
         src = self.datasets[i]
         stored = src.read(b, out_shape=shape, resampling=Resampling.average)
         present = src.read_masks(b, out_shape=shape) != 0
-        physical = self.to_physical(stored[None])[0]
-        keep = present & np.isfinite(physical) & ((physical > 0) if self.units != "db" else True)
-        return to_db(np.where(keep, physical, np.nan).astype(np.float32), self.units)
+        return self._db(self.to_physical(stored[None], slice(0, 1))[0], present)
 
     def sample(self, blocks: int = 32) -> tuple[np.ndarray, str]:
         """Values of up to ``blocks`` native blocks spread over the scene (the first band of data), for
@@ -363,7 +371,7 @@ class Scene:
         values = np.concatenate([src.read(b, window=w).ravel() for w in chosen])
         present = np.concatenate([src.read_masks(b, window=w).ravel() != 0 for w in chosen])
         values = values[present]
-        scale, offset = self._scale_offset((i, b))
+        scale, offset = (v[0] for v in self._scaling)
         if (scale, offset) != (1.0, 0.0):
             return values * scale + offset, "float64"
         return values, self.dtype
