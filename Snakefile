@@ -23,6 +23,7 @@ include: "rules/inpaint.smk"
 include: "rules/filter.smk"
 include: "rules/metrics.smk"
 include: "rules/classify.smk"
+include: "rules/findings.smk"
 include: "rules/audit.smk"
 include: "rules/experiments.smk"
 include: "rules/anonymise.smk"
@@ -46,6 +47,7 @@ localrules:
     fig_audit_curve,
     fig_accuracy,
     fig_confusion,
+    paper_findings,
     hpsearch_table,
     loss_table,
     fig07,
@@ -69,12 +71,17 @@ rule all:
         rules.inventory.output.rejected,
         rules.convergence_filter.output.dropped,
         rules.metrics_table.output.per_class,
-        rules.fig_scores.output,
+        rules.paper_findings.output,
+        expand(rules.fig_scores.output, image=FIGURE_IMAGES),
         rules.fig_examples.output,
         rules.fig_progress.output,
-        rules.fig_accuracy.output,
+        expand(rules.fig_accuracy.output, image=FIGURE_IMAGES),
         rules.fig_audit.output,
         rules.fig_audit_curve.output,
         rules.train_detector.output,
-        expand(rules.fig_confusion.output, model=config["classify"]["models"]),
+        expand(
+            rules.fig_confusion.output,
+            image=FIGURE_IMAGES,
+            model=config["classify"]["models"],
+        ),
         rules.anonymise.input,

@@ -1,4 +1,5 @@
-"""Land-cover classifiers: one training job per model (gpu=1), then original against inpainted tiles."""
+"""Land-cover classifiers: one training job per model (gpu=1), then originals against the DIP-generated
+and the published tiles (sardip.tile_images)."""
 
 # Settings that shape a trained model; device, threads and resources do not, so they stay out of params.
 TRAIN_KEYS = (
@@ -41,15 +42,21 @@ rule train_classifier:
 
 rule evaluate_classifier:
     input:
+        unpack(
+            lambda wildcards: {
+                image: expand(f"results/dip/{{tile}}/{name}", tile=kept_tiles())
+                for image, name in IMAGE_FILES.items()
+            }
+        ),
         checkpoint=rules.train_classifier.output.checkpoint,
         kept=rules.convergence_filter.output.kept,
         selected=rules.select_tiles.output.selected,
-        inpainted=per_kept_tile("results/dip/{tile}/inpainted.tif"),
     output:
         predictions="results/classify/{model}/predictions.tsv",
         accuracy="results/classify/{model}/accuracy.tsv",
         confusion_original="results/classify/{model}/confusion_original.csv",
-        confusion_inpainted="results/classify/{model}/confusion_inpainted.csv",
+        confusion_generated="results/classify/{model}/confusion_generated.csv",
+        confusion_published="results/classify/{model}/confusion_published.csv",
     log:
         "logs/classify/{model}/evaluate.log",
     benchmark:
@@ -60,31 +67,31 @@ rule evaluate_classifier:
     resources:
         mem_mb=config["classify"]["mem_mb"],
     message:
-        "Classifying the kept tiles, original and inpainted, with {wildcards.model}"
+        "Classifying the kept tiles, original, generated and published, with {wildcards.model}"
     script:
         "../scripts/evaluate_classifier.py"
 
 
 rule fig_confusion:
     input:
-        original=rules.evaluate_classifier.output.confusion_original,
-        inpainted=rules.evaluate_classifier.output.confusion_inpainted,
+        original="results/classify/{model}/confusion_original.csv",
+        result="results/classify/{model}/confusion_{image}.csv",
     output:
         figure=report(
-            "results/figures/fig22_confusion_{model}.png",
+            "results/figures/{image}/fig22_confusion_{model}.png",
             caption="../workflow_report/fig22.rst",
             category="5. Classifiers",
-            subcategory="{model}",
+            subcategory="{image} image",
         ),
     log:
-        "logs/figures/fig22_confusion_{model}.log",
+        "logs/figures/{image}/fig22_confusion_{model}.log",
     conda:
         "../envs/sardip.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     message:
-        "Figures 22-23 (confusion matrices of {wildcards.model})"
+        "Figures 22-23 (confusion matrices of {wildcards.model}, {wildcards.image} image)"
     script:
         "../scripts/fig_confusion.py"
 
@@ -96,12 +103,13 @@ rule fig_accuracy:
         ),
     output:
         figure=report(
-            "results/figures/fig20_accuracy.png",
+            "results/figures/{image}/fig20_accuracy.png",
             caption="../workflow_report/fig20.rst",
             category="5. Classifiers",
+            subcategory="{image} image",
         ),
     log:
-        "logs/figures/fig20_accuracy.log",
+        "logs/figures/{image}/fig20_accuracy.log",
     conda:
         "../envs/sardip.yaml"
     threads: 1
@@ -110,6 +118,6 @@ rule fig_accuracy:
     params:
         models=config["classify"]["models"],
     message:
-        "Figures 20-21 (accuracy per class, original against inpainted)"
+        "Figures 20-21 (accuracy per class, originals against the {wildcards.image} image)"
     script:
         "../scripts/fig_accuracy.py"

@@ -8,6 +8,7 @@ from snakemake.utils import validate
 
 from sardip import config as sardip_config
 from sardip import chunks, demo, masks, sen12ms
+from sardip.tile_images import IMAGES, TILE_FILES as IMAGE_FILES
 from sardip.scene import sheet
 from sardip.io import read_table
 
@@ -22,6 +23,8 @@ HOLDOUT = sen12ms.read_holdout(HOLDOUT_FILE)
 DETECTOR_MODEL = str(
     sardip_config.resolve_resource(config["audit"]["detector_model"], workflow.basedir)
 )
+# The images of a DIP tile that metrics and classifiers measure, and those the report draws figures of.
+FIGURE_IMAGES = config["report"]["images"]
 # Iterations at which each DIP job saves the network output (inpainting, audit curve, Fig. 4).
 SNAPSHOTS = sorted(set(config["inpaint"]["snapshots"]))
 
@@ -168,9 +171,10 @@ def kept_tiles():
     return kept().index.tolist()
 
 
-def per_kept_tile(pattern):
-    """Input function expanding ``pattern`` over the kept tiles (every stage after the filter)."""
-    return lambda wildcards: expand(pattern, tile=kept_tiles())
+def per_kept_tile(pattern, **values):
+    """Input function expanding ``pattern`` over the kept tiles (every stage after the filter), and
+    over ``values`` of its other placeholders."""
+    return lambda wildcards: expand(pattern, tile=kept_tiles(), **values)
 
 
 def progress_tile():

@@ -8,8 +8,12 @@ these holds; its ``reason`` lists every one that does, joined by ``;``:
     The result has NaN or infinite values inside the hidden area, or the final logged loss is not
     finite: the network blew up and the hole holds no image.
 ``ssim_known``
-    The final SSIM on the known pixels (the trajectory's last ``ssim_known``, as the engine logs it)
-    is below ``min_ssim_known``, or not finite: the network did not even reproduce what it was fitted to.
+    The final network output does not reproduce what it was fitted to: in its lowest band, the NIA SSIM
+    of the generated tile ``f(Z)`` (``raw.tif``) against the original is below ``min_ssim_known``, or
+    not finite. This is the number Fig. 14 shows for the generated image (:func:`sardip.metrics.nia_ssim`,
+    the same function), so a kept tile never shows an NIA SSIM below the threshold there. The engine's
+    own ``ssim_known`` (the trajectory's, on its fit scale and with the hole's windows weighted out
+    rather than left out) is reported beside it as ``final_ssim_known`` but does not decide.
 ``loss_outlier``
     The final loss is far above the tile's class peers: robust z-score
     ``z = (L - median) / (1.4826 MAD)`` over the class's final losses above ``max_loss_z``
@@ -38,8 +42,9 @@ import numpy as np
 import pandas as pd
 
 from sardip.dip.engine import TRAJECTORY_COLUMNS
-from sardip.geotiff import read_raster
+from sardip.geotiff import read_pair, read_raster
 from sardip.io import read_table
+from sardip.metrics import nia_ssim
 
 #: Criterion names, in the order ``reason`` lists them.
 REASONS: tuple[str, ...] = ("failed", "nonfinite", "ssim_known", "loss_outlier", "loss_stalled")
@@ -51,7 +56,7 @@ MAD_TO_SIGMA = 1.4826
 class ConvergenceCriteria:
     """Thresholds of the convergence filter (see the module docstring for each rule).
 
-    ``min_ssim_known``: lowest acceptable final SSIM on known pixels (0..1).
+    ``min_ssim_known``: lowest acceptable NIA SSIM of the generated tile (-1..1; -1 judges nothing).
     ``max_loss_z``: highest acceptable robust z-score of the final loss within the class.
     ``min_class_tiles``: classes with fewer tiles skip the ``loss_outlier`` test.
     ``max_rebound``: largest share (0..1) of the run's total loss improvement it may give back by the end.
@@ -63,8 +68,8 @@ class ConvergenceCriteria:
     max_rebound: float = 0.25
 
     def __post_init__(self) -> None:
-        if not 0 <= self.min_ssim_known <= 1:
-            raise ValueError(f"min_ssim_known={self.min_ssim_known}: must lie in [0, 1]")
+        if not -1 <= self.min_ssim_known <= 1:
+            raise ValueError(f"min_ssim_known={self.min_ssim_known}: must lie in [-1, 1], the range of SSIM")
         if self.max_loss_z <= 0:
             raise ValueError(f"max_loss_z={self.max_loss_z}: must be > 0")
         if self.min_class_tiles < 3:
@@ -121,14 +126,15 @@ def filter_tiles(tiles: pd.DataFrame, criteria: ConvergenceCriteria | None = Non
     """Split tiles into (kept, dropped) by the convergence criteria.
 
     ``tiles`` has one row per tile with columns ``tile_id``, ``land_cover``, ``trajectory`` (path of the
-    engine's TSV), ``nonfinite`` (bool: the result holds non-finite values inside the hidden area) and
-    optionally ``failure`` (why the tile has no result; its trajectory is then not read); other columns
+    engine's TSV), ``nonfinite`` (bool: the result holds non-finite values inside the hidden area),
+    ``nia_ssim`` (the generated tile's NIA SSIM, lowest band) and optionally ``failure`` (why the tile
+    has no result; its trajectory is then not read); other columns
     are carried through. Both outputs add the :func:`trajectory_summary` fields and ``loss_z`` (NaN
     where not judged); ``dropped`` also has ``reason``, every failed criterion of :data:`REASONS`
     joined by ``;`` (``failed (<why>)`` for a tile without result).
     """
     criteria = criteria or ConvergenceCriteria()
-    required = ["tile_id", "land_cover", "trajectory", "nonfinite"]
+    required = ["tile_id", "land_cover", "trajectory", "nonfinite", "nia_ssim"]
     missing = [c for c in required if c not in tiles.columns]
     if missing:
         raise ValueError(f"tile table lacks columns {missing}")
@@ -152,7 +158,7 @@ def filter_tiles(tiles: pd.DataFrame, criteria: ConvergenceCriteria | None = Non
     failed = {
         "failed": ~judged,
         "nonfinite": judged & (table["nonfinite"].astype(bool) | ~np.isfinite(table["final_loss"])),
-        "ssim_known": judged & ~(table["final_ssim_known"] >= criteria.min_ssim_known),
+        "ssim_known": judged & ~(table["nia_ssim"] >= criteria.min_ssim_known),
         "loss_outlier": judged & (table["loss_z"] > criteria.max_loss_z),
         "loss_stalled": judged & (~(gain > 0) | (rebound > criteria.max_rebound * gain)),
     }
@@ -178,23 +184,28 @@ def tile_table(selected: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"{tile}: no DIP result and no failure recorded for it")
         folder, status, why = by_tile.loc[tile, ["folder", "status", "reason"]]
         ok = status == "ok"
+        checks = output_checks(original, Path(folder) / "raw.tif", Path(folder) / "mask.tif") if ok else None
+        nonfinite, nia = checks or (False, np.nan)
         rows.append({
             "tile_id": tile,
             "land_cover": land_cover,
             "trajectory": str(Path(folder) / "trajectory.tsv") if ok else "",
-            "nonfinite": ok and nonfinite_in_hole(original, Path(folder) / "raw.tif", Path(folder) / "mask.tif"),
+            "nonfinite": nonfinite,
+            "nia_ssim": nia,
             "failure": "" if ok else (why or status),
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=["tile_id", "land_cover", "trajectory", "nonfinite", "failure"])
+    return pd.DataFrame(rows, columns=["tile_id", "land_cover", "trajectory", "nonfinite", "nia_ssim", "failure"])
 
 
-def nonfinite_in_hole(original: str | Path, network: str | Path, mask: str | Path) -> bool:
-    """Whether the network output is NaN or infinite on a hidden pixel whose original value is valid.
+def output_checks(original: str | Path, network: str | Path, mask: str | Path) -> tuple[bool, float]:
+    """Of one tile's network output: whether it is NaN or infinite on a hidden pixel whose original value
+    is valid, and its NIA SSIM against the original in its lowest band (:func:`sardip.metrics.nia_ssim`).
 
     ``mask`` uses the paper's convention (0 = hidden); nodata pixels of the original are NaN in the
-    output by design and do not count.
+    output by design and count for neither.
     """
     hidden = read_raster(mask).data[0] == 0
-    valid = np.isfinite(read_raster(original).data).all(axis=0)
-    output = read_raster(network).data
-    return bool((~np.isfinite(output[:, hidden & valid])).any())
+    source, output = read_pair(original, network)
+    valid = np.isfinite(source.data).all(axis=0)
+    nonfinite = bool((~np.isfinite(output.data[:, hidden & valid])).any())
+    return nonfinite, float(np.min(nia_ssim(source.db(), output.db(), hidden)))

@@ -155,16 +155,16 @@ def _ssim_maps(x: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> tuple[np.nd
 
 
 class _Pyramid:
-    """SSIM / CS maps of one band at up to five scales, shared by the three scenarios."""
+    """SSIM / CS maps of one band at up to ``scales`` (five) scales, shared by the three scenarios."""
 
-    def __init__(self, original: np.ndarray, result: np.ndarray) -> None:
+    def __init__(self, original: np.ndarray, result: np.ndarray, scales: int = len(MS_SSIM_WEIGHTS)) -> None:
         g = _gaussian_window()
         x = torch.from_numpy(db_to_unit(original).astype(np.float64))[None, None]
         y = torch.from_numpy(db_to_unit(result).astype(np.float64))[None, None]
         self.ssim: list[np.ndarray] = []
         self.cs: list[np.ndarray] = []
         self.pads: list[list[int]] = []
-        for _ in MS_SSIM_WEIGHTS:
+        for _ in MS_SSIM_WEIGHTS[:scales]:
             if min(x.shape[-2:]) < SSIM_WIN:
                 break
             ssim, cs = _ssim_maps(x, y, g)
@@ -264,6 +264,19 @@ def _check_inputs(original: np.ndarray, result: np.ndarray, hidden: np.ndarray, 
         raise ValueError(f"{len(bands)} band names {tuple(bands)} for {original.shape[0]} image bands")
 
 
+def nia_ssim(original: np.ndarray, result: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Per band, the NIA SSIM of ``result`` against ``original`` (both (C, H, W) dB, ``hidden`` (H, W)):
+    the ``ssim`` / ``NIA`` value of :func:`tile_metrics`, without the other metrics. NaN for a band
+    whose known pixels hold no full SSIM window."""
+    original, result, hidden = np.asarray(original), np.asarray(result), np.asarray(hidden, dtype=bool)
+    _check_inputs(original, result, hidden, [str(b) for b in range(original.shape[0])])
+    scores = []
+    for orig_b, res_b in zip(original, result, strict=True):
+        region = np.isfinite(orig_b) & np.isfinite(res_b) & ~hidden
+        scores.append(_Pyramid(orig_b, res_b, scales=1).scores(region)[0])
+    return np.asarray(scores, dtype=float)
+
+
 def tile_metrics(
     original: np.ndarray, result: np.ndarray, hidden: np.ndarray, bands: Sequence[str] = ("VV", "VH")
 ) -> pd.DataFrame:
@@ -347,12 +360,13 @@ def tile_metrics_files(
 
 
 def summarise(per_tile: pd.DataFrame) -> pd.DataFrame:
-    """Per land-cover class, band, scenario and metric: mean, sample std (ddof 1) and n of the finite values.
+    """Per land-cover class, band, scenario and metric (and image, when the table has an ``image``
+    column): mean, sample std (ddof 1) and n of the finite values.
 
     ``per_tile`` is the concatenation of :func:`tile_metrics_files` tables. NaN values (a region too
     small for a metric) are left out of mean, std and n; std is NaN for n = 1.
     """
-    keys = ["land_cover", "band", "scenario", "metric"]
+    keys = ["image"] * ("image" in per_tile.columns) + ["land_cover", "band", "scenario", "metric"]
     values = per_tile.assign(value=pd.to_numeric(per_tile["value"]).replace([np.inf, -np.inf], np.nan))
     grouped = values.groupby(keys, sort=True)["value"]
     return grouped.agg(mean="mean", std="std", n="count").reset_index()

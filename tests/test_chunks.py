@@ -126,7 +126,7 @@ def test_a_bad_tile_fails_alone_and_the_others_match_their_solo_fits(tmp_path: P
     selected = pd.DataFrame({"tile_id": list(tiles), "class": "Urban", "s1_path": [str(p) for p in tiles.values()]})
     plan = selected.assign(chunk="Urban-x", selected=True)
     table = tile_table(selected, tile_results(plan, [chunk]))
-    kept, dropped = filter_tiles(table, ConvergenceCriteria(min_ssim_known=0.0, max_rebound=1.0))  # 6 iterations
+    kept, dropped = filter_tiles(table, ConvergenceCriteria(min_ssim_known=-1, max_rebound=1.0))  # 6 iterations
     assert sorted(kept["tile_id"]) == ["t0", "t1", "t2"], dropped
     reasons = dropped.set_index("tile_id")["reason"]
     assert reasons["broken"].startswith("failed (") and "diverged" in reasons["huge"]

@@ -31,12 +31,14 @@ from sardip.classify import (
     training_pool,
     write_confusion,
 )
+from sardip.classify.evaluate import ACCURACY_COLUMNS
 from sardip.classify.splits import scene_of_tile, validation_scenes
 from sardip.demo import NAN_TILE, write_demo
 from sardip.figures.classify import fig20_accuracy, fig22_confusion
 from sardip.io import write_table
 from sardip.select import combine_inventories, scene_inventory, select_tiles
 from sardip.sen12ms import TileRef, list_scenes, scene_files
+from sardip.tile_images import IMAGES
 
 SEASON = "ROIs1868_summer"
 #: Demo scenes on the real SEN12MS hold-out list (see sardip.demo).
@@ -203,16 +205,24 @@ def test_empty_validation_monitors_training_loss(demo, tmp_path):
 
 
 def test_evaluate_from_tables(trained, demo, tmp_path):
+    """Originals and both DIP images are classified; a version identical to the original scores alike,
+    one whose every tile is another class's tile does not."""
     test = demo["test"].rename(columns={"s1_path": "original_path"})
-    test["inpainted_path"] = test["original_path"]
-    predictions, accuracy, conf_original, conf_inpainted = evaluate_from_tables(
-        trained["out"] / "checkpoint.pt", test, "cpu"
-    )
-    assert list(predictions.columns) == ["tile_id", "class", "pred_original", "pred_inpainted"]
-    assert (predictions["pred_original"] == predictions["pred_inpainted"]).all()
-    assert (accuracy["abs_delta"] == 0).all() and list(accuracy["class"]) == list(PAPER_CLASSES)
-    np.testing.assert_allclose(conf_original.sum(axis=1), 100.0)
-    pd.testing.assert_frame_equal(conf_original, conf_inpainted)
+    test["generated_path"] = list(test["original_path"].iloc[::-1])  # every tile is another one
+    test["published_path"] = test["original_path"]
+    evaluation = evaluate_from_tables(trained["out"] / "checkpoint.pt", test, "cpu")
+    predictions, accuracy, confusion = evaluation.predictions, evaluation.accuracy, evaluation.confusion
+    assert list(predictions.columns) == ["tile_id", "class", "pred_original", "pred_generated", "pred_published"]
+    assert (predictions["pred_original"] == predictions["pred_published"]).all()
+    assert list(predictions["pred_generated"]) == list(predictions["pred_original"].iloc[::-1])
+    assert list(accuracy.columns) == list(ACCURACY_COLUMNS) and list(accuracy["image"].unique()) == list(IMAGES)
+    published = accuracy[accuracy["image"] == "published"]
+    assert (published["abs_delta"].fillna(0) == 0).all() and list(published["class"]) == list(PAPER_CLASSES)
+    assert set(confusion) == {"original", "generated", "published"}
+    np.testing.assert_allclose(confusion["original"].dropna().sum(axis=1), 100.0)
+    pd.testing.assert_frame_equal(confusion["original"], confusion["published"])
+    with pytest.raises(ValueError, match="generated_path"):
+        evaluate_from_tables(trained["out"] / "checkpoint.pt", test.drop(columns="generated_path"), "cpu")
 
 
 def test_confusion_rows_sum_to_100_and_other_collects():
@@ -227,7 +237,7 @@ def test_confusion_rows_sum_to_100_and_other_collects():
     assert table.loc["Barren"].isna().all()  # no Barren tile: no percentage
     accuracy = accuracy_per_class(true, pred, ["Water", "Water", "Water", "Water", "Urban", "Forest", "Water"])
     row = accuracy.set_index("class").loc["Water"]
-    assert (row["acc_original"], row["acc_inpainted"], row["abs_delta"], row["n_tiles"]) == (25, 100, 75, 4)
+    assert (row["acc_original"], row["acc_result"], row["abs_delta"], row["n_tiles"]) == (25, 100, 75, 4)
     assert accuracy.set_index("class").loc["Forest", "abs_delta"] == 50
     assert math.isnan(accuracy.set_index("class").loc["Urban", "acc_original"])
 
@@ -247,6 +257,17 @@ def test_figures_written_with_missing_classes(tmp_path):
     out = fig20_accuracy({"ResNet50": a, "EfficientNetB0": b}, tmp_path / "fig20.png")
     assert out.stat().st_size > 10_000
     original = confusion_table(true, ["Water", "Water", "Barren", "Forest", "Wetlands", "Urban"])
-    inpainted = confusion_table(true, ["Grassland"] * 6)
-    out = fig22_confusion(original, inpainted, "ResNet50", tmp_path / "fig22.png")
+    generated = confusion_table(true, ["Grassland"] * 6)
+    out = fig22_confusion(original, generated, "ResNet50", tmp_path / "fig22.png")
     assert out.stat().st_size > 10_000
+    assert fig22_confusion(original, original, "ResNet50", tmp_path / "p.png", "published").stat().st_size > 10_000
+
+
+def test_accuracy_figure_draws_one_image_only(tmp_path):
+    true = ["Water"] * 3
+    table = accuracy_per_class(true, true, true)
+    both = pd.concat([table.assign(image="generated"), table.assign(image="published")])
+    with pytest.raises(ValueError, match="published image, not only generated"):
+        fig20_accuracy({"ResNet50": both}, tmp_path / "fig20.png", "generated")
+    with pytest.raises(ValueError, match="image 'raw'"):
+        fig20_accuracy({"ResNet50": table}, tmp_path / "fig20.png", "raw")

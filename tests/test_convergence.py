@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_tif
 
-from sardip.convergence import ConvergenceCriteria, filter_tiles, read_trajectory
+from sardip.convergence import ConvergenceCriteria, filter_tiles, output_checks, read_trajectory
 from sardip.io import write_table
+from sardip.metrics import tile_metrics
 
 ITERATIONS = np.arange(0, 6001, 500)
 
@@ -31,11 +33,13 @@ def trajectory(final: float = -0.9, ssim_known: float = 0.9, rebound: float = 0.
 
 
 def tile_table(tmp_path: Path, runs: dict[str, tuple[str, pd.DataFrame, bool]]) -> pd.DataFrame:
+    """The filter's input for constructed runs; each tile's NIA SSIM is its trajectory's final ``ssim_known``."""
     rows = []
     for tile_id, (land_cover, traj, nonfinite) in runs.items():
         path = tmp_path / f"{tile_id}.tsv"
         write_table(traj, path)
-        rows.append({"tile_id": tile_id, "land_cover": land_cover, "trajectory": str(path), "nonfinite": nonfinite})
+        rows.append({"tile_id": tile_id, "land_cover": land_cover, "trajectory": str(path), "nonfinite": nonfinite,
+                     "nia_ssim": traj["ssim_known"].iloc[-1]})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -88,3 +92,37 @@ def test_bad_trajectory_files_are_named(tmp_path: Path) -> None:
         read_trajectory(path)
     with pytest.raises(ValueError, match="nonfinite"):
         filter_tiles(pd.DataFrame({"tile_id": ["a"], "land_cover": ["Urban"], "trajectory": [str(path)]}))
+
+
+def test_the_nia_ssim_decides_not_the_engines_ssim_known(tmp_path: Path) -> None:
+    """A tile whose engine log looks fine but whose output reproduces the known pixels badly is dropped."""
+    runs = {"a": ("Urban", trajectory(ssim_known=0.9), False), "b": ("Urban", trajectory(ssim_known=0.3), False)}
+    table = tile_table(tmp_path, runs).assign(nia_ssim=[0.4, 0.9])
+    kept, dropped = filter_tiles(table)
+    assert list(dropped["tile_id"]) == ["a"] and list(dropped["reason"]) == ["ssim_known"]
+    assert list(kept["tile_id"]) == ["b"] and kept.loc[0, "final_ssim_known"] == pytest.approx(0.3)
+
+
+def test_output_checks_measure_the_fig14_nia_ssim(tmp_path: Path) -> None:
+    """The filter's NIA SSIM of a written tile is the generated image's NIA SSIM of the metrics table, lowest
+    band; a NaN inside the hole is found, a NaN outside it is not."""
+    rng = np.random.default_rng(0)
+    original = rng.normal(-12, 3, (2, 48, 48)).astype(np.float32)
+    network = original + rng.normal(0, [[[0.5]], [[2.0]]], original.shape).astype(np.float32)
+    hidden = np.zeros((48, 48), bool)
+    hidden[16:32, 16:32] = True
+    paths = {
+        "original": write_tif(tmp_path / "original.tif", original),
+        "raw": write_tif(tmp_path / "raw.tif", network),
+        "mask": write_tif(tmp_path / "mask.tif", (~hidden)[None].astype(np.uint8)),
+    }
+    nonfinite, nia = output_checks(paths["original"], paths["raw"], paths["mask"])
+    table = tile_metrics(original, network, hidden)
+    expected = table[(table["metric"] == "ssim") & (table["scenario"] == "NIA")]["value"].min()
+    assert not nonfinite and nia == pytest.approx(expected, abs=1e-9) and 0 < nia < 0.9
+    network[0, 2, 2] = np.nan
+    write_tif(paths["raw"], network)
+    assert not output_checks(paths["original"], paths["raw"], paths["mask"])[0]
+    network[0, 20, 20] = np.nan
+    write_tif(paths["raw"], network)
+    assert output_checks(paths["original"], paths["raw"], paths["mask"])[0]

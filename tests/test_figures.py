@@ -79,6 +79,16 @@ def test_score_figure_refuses_foreign_table(tmp_path: Path) -> None:
         fig18_epi(pd.DataFrame({"value": [1.0]}), tmp_path / "x.png")
 
 
+def test_score_figures_draw_one_named_image(per_tile: pd.DataFrame, tmp_path: Path) -> None:
+    """Each figure is of one image, named in it; a table of both images is refused, not averaged."""
+    both = pd.concat([per_tile.assign(image="generated"), per_tile.assign(image="published")])
+    with pytest.raises(ValueError, match="given measurements of the published image"):
+        fig14_ssim(both, tmp_path / "x.png", "generated")
+    with pytest.raises(ValueError, match="image 'composite'"):
+        fig14_ssim(per_tile, tmp_path / "x.png", "composite")
+    assert is_png(fig14_ssim(both[both["image"] == "published"], tmp_path / "p.png", "published"))
+
+
 def test_fig04_progress(tifs: dict[str, Path], tmp_path: Path) -> None:
     snapshots = {it: tifs[f"it{it}"] for it in (3000, 0, 1500, 500)}
     assert is_png(fig04_progress(snapshots, tifs["original"], tifs["mask"], tmp_path / "fig04.png"))

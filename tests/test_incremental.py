@@ -37,7 +37,7 @@ pytestmark = pytest.mark.workflow
 def tile_files(workdir: Path) -> dict[str, tuple[int, str]]:
     """(mtime in ns, sha256) of every per-tile output: DIP results (per tile and per chunk) and metrics."""
     dip = [p for p in (workdir / "results/dip").rglob("*") if p.parent != workdir / "results/dip"]
-    files = [*dip, *(workdir / "results/metrics/tiles").glob("*")]
+    files = [*dip, *(workdir / "results/metrics/tiles").rglob("*")]
     return {
         str(p.relative_to(workdir)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
         for p in files
@@ -88,6 +88,28 @@ def test_setting_outside_inpainting_plans_no_dip_job(tmp_path_factory, tmp_path)
     counts = job_counts(dry.stdout)
     assert counts.get("convergence_filter") == 1
     assert "inpaint_chunk" not in counts and "tile_metrics" not in counts
+
+
+def test_adding_the_generated_image_metrics_refits_no_tile(tmp_path_factory, tmp_path):
+    """A finished run that measured the published composite only (the layout before the generated image
+    was measured) gains the generated image's metrics, and every later table, without any DIP job."""
+    run = base_run(tmp_path_factory.getbasetemp())
+    work = copy_run(run, tmp_path / "work")
+    kept = set(pd.read_csv(work / "results/filter/kept.tsv", sep="\t")["tile_id"])
+    generated = sorted((work / "results/metrics/tiles").glob("*/generated.parquet"))
+    assert {path.parent.name for path in generated} == kept
+    for path in generated:
+        path.unlink()
+    dip_before = {k: v for k, v in tile_files(work).items() if k.startswith("results/dip/")}
+    result = snakemake(work, TARGET, "--cores", "2")
+    output = result.stdout + result.stderr
+    assert fitted(output) == [] and "inpaint_chunk" not in job_counts(output)
+    assert planned(output)["tile_metrics"] == kept and job_counts(output)["tile_metrics"] == len(kept)
+    assert "metrics_table" in job_counts(output)
+    assert {k: v for k, v in tile_files(work).items() if k.startswith("results/dip/")} == dip_before
+    per_tile = pd.read_parquet(work / "results/metrics/per_tile.parquet")
+    nia = per_tile[(per_tile["metric"] == "ssim") & (per_tile["scenario"] == "NIA")].groupby("image")["value"]
+    assert nia.max()["published"] == pytest.approx(1.0) and nia.max()["generated"] < 1
 
 
 def test_inpainting_setting_plans_every_dip_job_again(tmp_path_factory, tmp_path):

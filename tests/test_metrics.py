@@ -16,7 +16,16 @@ from pytorch_msssim import ms_ssim, ssim
 from scipy.ndimage import uniform_filter
 
 from sardip.cli import main
-from sardip.metrics import COLUMNS, METRICS, SCENARIOS, db_to_unit, summarise, tile_metrics, tile_metrics_files
+from sardip.metrics import (
+    COLUMNS,
+    METRICS,
+    SCENARIOS,
+    db_to_unit,
+    nia_ssim,
+    summarise,
+    tile_metrics,
+    tile_metrics_files,
+)
 
 
 def value(frame: pd.DataFrame, metric: str, scenario: str, band: str = "VV") -> float:
@@ -93,6 +102,19 @@ def test_change_inside_hole_only_leaves_known_pixels_perfect(real: np.ndarray) -
     # the real tile's hole holds 4 full 25 px patches, ENL of intensity about 5.6 (REFERENCE section 5)
     assert value(frame, "enl_original", "OIA") == pytest.approx(5.6, abs=0.3)
     assert frame.loc[(frame["metric"] == "enl_original") & (frame["scenario"] == "OIA"), "support"].eq(4).all()
+
+
+def test_nia_ssim_is_the_tables_nia_ssim(real: np.ndarray, rng: np.random.Generator) -> None:
+    """The convergence filter's measure: the same number as the table's NIA SSIM, per band; 1 for a
+    composite that keeps the known pixels, below 1 for an output that only approximates them."""
+    hidden = hole((256, 256), slice(92, 156), slice(179, 243))
+    generated = (real + rng.normal(0, 1.0, real.shape)).astype(np.float32)
+    frame = tile_metrics(real, generated, hidden)
+    expected = [value(frame, "ssim", "NIA", band) for band in ("VV", "VH")]
+    np.testing.assert_allclose(nia_ssim(real, generated, hidden), expected, rtol=0, atol=1e-12)
+    assert max(expected) < 0.99
+    published = np.where(hidden, generated, real)
+    np.testing.assert_allclose(nia_ssim(real, published, hidden), 1.0, atol=1e-9)
 
 
 def test_blur_lowers_epi(rng: np.random.Generator) -> None:

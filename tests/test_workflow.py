@@ -32,15 +32,25 @@ def test_whole_dag_and_report_on_tiny_data(tmp_path):
     """Selection to report: every figure is written and `snakemake --report` builds one HTML page."""
     run_snakemake(tmp_path, "--cores", "2", "--configfile", TINY)
     figures = tmp_path / "results" / "figures"
-    expected = ["fig04_progress", "fig12_examples", "fig14_ssim", "fig15_enl", "fig18_epi", "fig20_accuracy"]
-    expected += [f"fig22_confusion_{m}" for m in ("resnet50", "inception_v3", "efficientnet_b0")]
+    expected = ["fig04_progress", "fig12_examples"]
+    per_image = ["fig14_ssim", "fig15_enl", "fig18_epi", "fig20_accuracy"]
+    per_image += [f"fig22_confusion_{m}" for m in ("resnet50", "inception_v3", "efficientnet_b0")]
+    expected += [f"{image}/{name}" for image in ("generated", "published") for name in per_image]
     for name in expected:
         assert (figures / f"{name}.png").stat().st_size > 10_000, name
     per_tile = pd.read_parquet(tmp_path / "results/metrics/per_tile.parquet")
     kept = pd.read_csv(tmp_path / "results/filter/kept.tsv", sep="\t")
     assert set(per_tile["tile_id"]) == set(kept["tile_id"])
-    confusion = pd.read_csv(tmp_path / "results/classify/resnet50/confusion_original.csv", index_col=0)
-    assert list(confusion.columns) == [*PAPER_CLASSES, "Other"]
+    # both images measured, named in the table: the composite's NIA is 1, the network output's is not
+    nia = per_tile[(per_tile["metric"] == "ssim") & (per_tile["scenario"] == "NIA")].groupby("image")["value"]
+    assert nia.min()["published"] == pytest.approx(1.0) and nia.max()["generated"] < 1
+    for version in ("original", "generated", "published"):
+        confusion = pd.read_csv(tmp_path / f"results/classify/resnet50/confusion_{version}.csv", index_col=0)
+        assert list(confusion.columns) == [*PAPER_CLASSES, "Other"]
+    accuracy = pd.read_csv(tmp_path / "results/classify/resnet50/accuracy.tsv", sep="\t")
+    assert list(accuracy["image"].unique()) == ["generated", "published"]
+    findings = pd.read_csv(tmp_path / "results/paper/findings.tsv", sep="\t")
+    assert set(findings["image"]) == {"generated", "published"} and set(findings["holds"]) <= {"yes", "no", "n/a"}
     windows = pd.read_csv(tmp_path / "results/anonymise/windows.tsv", sep="\t")
     assert set(windows["scene"]) == {"demo"} and len(windows) > 1
     assert (figures / "anonymise" / "demo.png").stat().st_size > 10_000
@@ -51,7 +61,7 @@ def test_whole_dag_and_report_on_tiny_data(tmp_path):
     assert {"gdal", "constant", "untouched"} <= set(heldout["fill"])
     run_snakemake(tmp_path, "--configfile", TINY, "--report", "results/report.html")
     html = (tmp_path / "results/report.html").read_text(errors="ignore")
-    assert len(html) > 100_000 and "fig14_ssim.png" in html and "dropped.tsv" in html
+    assert len(html) > 100_000 and "fig14_ssim.png" in html and "dropped.tsv" in html and "findings.tsv" in html
     assert "Scene anonymisation" in html and "demo.png" in html
 
 

@@ -1,8 +1,10 @@
 """Figures of the semantic check (paper Figs. 20-23): classifier accuracy and confusion, originals vs DIP.
 
 They read the tables of :mod:`sardip.classify.evaluate` (accuracy per class, row-normalised confusion
-tables in %), never models. Classes are the paper's seven in its order, plus any other class a table
-holds; a class without test tiles is labelled so and drawn empty (its values are NaN).
+tables in %), never models, for one image of the DIP tiles at a time (:mod:`sardip.tile_images`: the
+DIP-generated tile, which the paper classified, or the published composite), named in every title.
+Classes are the paper's seven in its order, plus any other class a table holds; a class without test
+tiles is labelled so and drawn empty (its values are NaN).
 """
 
 from __future__ import annotations
@@ -19,20 +21,12 @@ from matplotlib.image import AxesImage
 
 from sardip.classes import PAPER_CLASSES
 from sardip.figures.common import save
+from sardip.paper import RESNET50_DIAGONAL
+from sardip.tile_images import LABELS, check_image
 
 PathLike = str | Path
 
-#: Paper Figs. 22-23, ResNet50 confusion diagonal (%): class -> (originals, DIP results).
-PAPER_RESNET50_DIAGONAL: dict[str, tuple[float, float]] = {
-    "Forest": (95.5, 93.75),
-    "Shrubland": (37.0, 26.0),
-    "Grassland": (70.75, 66.75),
-    "Croplands": (73.75, 68.25),
-    "Urban": (98.25, 97.5),
-    "Barren": (82.5, 71.5),
-    "Water": (97.5, 5.0),
-}
-ACCURACY_COLUMNS = ("class", "n_tiles", "acc_original", "acc_inpainted", "abs_delta")
+ACCURACY_COLUMNS = ("class", "n_tiles", "acc_original", "acc_result", "abs_delta")
 
 
 def _accuracy_classes(tables: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -47,13 +41,20 @@ def _class_ticks(ax: Axes, classes: list[str], counts: pd.Series) -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
-def fig20_accuracy(accuracy: Mapping[str, pd.DataFrame], out: PathLike) -> Path:
-    """Figs. 20-21: per class and model, accuracy on originals vs inpainted tiles (top) and |delta| (bottom).
+def fig20_accuracy(accuracy: Mapping[str, pd.DataFrame], out: PathLike, image: str = "generated") -> Path:
+    """Figs. 20-21: per class and model, accuracy on originals vs DIP tiles (top) and |delta| (bottom),
+    with the paper's ResNet50 values as markers.
 
-    ``accuracy`` maps a model's display name (``ResNet50``) to its :func:`accuracy_per_class` table.
+    ``accuracy`` maps a model's display name (``ResNet50``) to its :func:`accuracy_per_class` table of
+    ``image`` (a table with an ``image`` column may hold that image only).
     """
     if not accuracy:
         raise ValueError("fig20_accuracy: no accuracy table given")
+    check_image(image)
+    for model, table in accuracy.items():
+        others = sorted(set(table["image"]) - {image}) if "image" in table.columns else []
+        if others:
+            raise ValueError(f"accuracy table of {model} holds the {', '.join(others)} image, not only {image}")
     for model, table in accuracy.items():
         missing = [c for c in ACCURACY_COLUMNS if c not in table.columns]
         if missing:
@@ -69,25 +70,32 @@ def fig20_accuracy(accuracy: Mapping[str, pd.DataFrame], out: PathLike) -> Path:
     for m, ((model, table), colour) in enumerate(zip(accuracy.items(), colours, strict=True)):
         values = table.set_index("class").reindex(classes)
         for k, (column, hatch, alpha, what) in enumerate(
-            (("acc_original", None, 0.95, "originals"), ("acc_inpainted", "//", 0.45, "DIP inpainted"))
+            (("acc_original", None, 0.95, "originals"), ("acc_result", "//", 0.45, f"{image} tiles"))
         ):
             offset = (2 * m + k - (n_bars - 1) / 2) * width
             top.bar(x + offset, values[column], width, color=colour, alpha=alpha, hatch=hatch,
                     edgecolor=colour, label=f"{model}, {what}")  # fmt: skip
         offset = (m - (len(accuracy) - 1) / 2) * (0.8 / len(accuracy))
         bottom.bar(x + offset, values["abs_delta"], 0.8 / len(accuracy), color=colour, label=model)
+    reference = np.array([RESNET50_DIAGONAL.get(c, (np.nan, np.nan)) for c in classes])
+    top.scatter(x - 0.4, reference[:, 0], marker="s", s=22, facecolors="none", edgecolors="k",
+                label="paper ResNet50, originals")  # fmt: skip
+    top.scatter(x - 0.4, reference[:, 1], marker="v", s=22, color="k", label="paper ResNet50, DIP-generated")
+    bottom.scatter(x - 0.4, np.abs(reference[:, 0] - reference[:, 1]), marker="v", s=22, color="k",
+                   label="paper ResNet50")  # fmt: skip
     top.set_ylim(0, 125)  # headroom above 100 % for the legend
     top.set_yticks(range(0, 101, 20))
     top.set_ylabel("accuracy (% of the class's tiles)")
-    top.set_title("Accuracy per class: originals (solid) vs DIP-inpainted tiles (hatched)")
-    top.legend(fontsize=7, ncols=len(accuracy), loc="upper center")
-    bottom.set_ylabel("|accuracy originals - inpainted| (points)")
-    bottom.set_title("Accuracy change caused by inpainting")
+    top.set_title(f"Accuracy per class: originals (solid) vs {image} tiles (hatched)")
+    top.legend(fontsize=7, ncols=len(accuracy) + 1, loc="upper center")
+    bottom.set_ylabel(f"|accuracy originals - {image}| (points)")
+    bottom.set_title(f"Accuracy change between the originals and the {image} tiles")
     bottom.legend(fontsize=8)
     for ax in (top, bottom):
         _class_ticks(ax, classes, counts)
     bottom.set_xlabel("true land-cover class (test tiles)")
-    fig.suptitle("Semantic check: classifiers trained on real SAR tiles, tested on originals and DIP results")
+    fig.suptitle("Semantic check: classifiers trained on real SAR tiles, tested on originals and DIP tiles\n"
+                 f"image classified: {LABELS[image]}")  # fmt: skip
     return save(fig, out)
 
 
@@ -110,29 +118,33 @@ def _heatmap(ax: Axes, table: pd.DataFrame, title: str) -> AxesImage:
     return image
 
 
-def fig22_confusion(original: pd.DataFrame, inpainted: pd.DataFrame, model: str, out: PathLike) -> Path:
-    """Figs. 22-23 for one model: confusion (% per true class) on originals and on DIP results, side by side.
+def fig22_confusion(
+    original: pd.DataFrame, result: pd.DataFrame, model: str, out: PathLike, image: str = "generated"
+) -> Path:
+    """Figs. 22-23 for one model: confusion (% per true class) on originals and on one ``image`` of the
+    DIP tiles, side by side.
 
     The third panel compares the diagonals (per-class accuracy) with the paper's ResNet50 values.
-    ``original`` and ``inpainted``: :func:`confusion_table` outputs (rows true classes, columns
+    ``original`` and ``result``: :func:`confusion_table` outputs (rows true classes, columns
     predicted classes + ``Other``).
     """
-    if list(original.index) != list(inpainted.index) or list(original.columns) != list(inpainted.columns):
+    check_image(image)
+    if list(original.index) != list(result.index) or list(original.columns) != list(result.columns):
         raise ValueError("fig22_confusion: the two confusion tables have different classes")
     fig = Figure(figsize=(17, 5.8), layout="constrained")
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.8]})
-    image = _heatmap(axes[0], original, f"{model}: originals")
-    _heatmap(axes[1], inpainted, f"{model}: DIP-inpainted tiles")
-    fig.colorbar(image, ax=axes[:2], shrink=0.8, label="% of the true class's tiles")
+    heat = _heatmap(axes[0], original, f"{model}: originals")
+    _heatmap(axes[1], result, f"{model}: {image} tiles")
+    fig.colorbar(heat, ax=axes[:2], shrink=0.8, label="% of the true class's tiles")
 
     ax = axes[2]
     classes = list(original.index)
     y = np.arange(len(classes), dtype=float)
-    ours = [np.array([t.loc[c, c] if c in t.columns else np.nan for c in classes]) for t in (original, inpainted)]
-    paper = [np.array([PAPER_RESNET50_DIAGONAL.get(c, (np.nan, np.nan))[k] for c in classes]) for k in (0, 1)]
+    ours = [np.array([t.loc[c, c] if c in t.columns else np.nan for c in classes]) for t in (original, result)]
+    reference = [np.array([RESNET50_DIAGONAL.get(c, (np.nan, np.nan))[k] for c in classes]) for k in (0, 1)]
     for offset, (orig, dip), marker, fill, who in (
         (-0.15, ours, "o", True, model),
-        (0.15, paper, "s", False, "paper ResNet50"),
+        (0.15, reference, "s", False, "paper ResNet50"),
     ):
         ax.hlines(y + offset, orig, dip, color="0.6", lw=1)
         for values, colour, what in ((orig, "tab:blue", "originals"), (dip, "tab:red", "DIP")):
@@ -145,5 +157,6 @@ def fig22_confusion(original: pd.DataFrame, inpainted: pd.DataFrame, model: str,
     ax.set_title("Diagonal vs the paper's ResNet50")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
-    fig.suptitle(f"Confusion matrices of {model}, rows normalised to 100 % ('Other': outside the 7 classes)")
+    fig.suptitle(f"Confusion matrices of {model}, rows normalised to 100 % ('Other': outside the 7 classes)\n"
+                 f"image classified: {LABELS[image]}")  # fmt: skip
     return save(fig, out)

@@ -16,17 +16,16 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sardip import paper
 from sardip.classes import PAPER_CLASSES
 from sardip.figures.common import save
+from sardip.tile_images import LABELS, check_image
 
 PathLike = str | Path
 BANDS = ("VV", "VH")
-#: Paper Fig. 14: "almost all classes above 0.85".
-PAPER_SSIM_FLOOR = 0.85
-#: Paper Fig. 17: relative |delta ENL| in FI between 0.5 % and 2.5 %.
-PAPER_ENL_FI_BAND = (0.5, 2.5)
-#: Paper Fig. 18: EPI about 0.7 in every class.
-PAPER_EPI = 0.7
+
+#: Fig. 14's legend for the NIA series, per image: the composite copies the known pixels back.
+NIA_LABELS = {"generated": "NIA (known pixels)", "published": "NIA (known pixels, copied: 1 by construction)"}
 
 #: One marker series: (legend label, metric, scenario, colour).
 Series = tuple[str, str, str, str]
@@ -96,15 +95,23 @@ def _log_if_wide(ax: Axes) -> None:
         ax.set_yscale("log")
 
 
-def _check_columns(per_tile: pd.DataFrame) -> None:
+def _check_columns(per_tile: pd.DataFrame, image: str) -> str:
+    """The figure's subtitle for ``image``; ``ValueError`` when columns are missing or the table holds
+    measurements of another image than ``image`` (one figure never mixes two images)."""
     missing = [c for c in ("tile_id", "land_cover", "band", "scenario", "metric", "value") if c not in per_tile]
     if missing:
         raise ValueError(f"per-tile metric table lacks columns {missing}")
+    check_image(image)
+    others = sorted(set(per_tile["image"]) - {image}) if "image" in per_tile.columns else []
+    if others:
+        raise ValueError(f"the {image} image's figure was given measurements of the {', '.join(others)} image")
+    return f"image measured: {LABELS[image]}"
 
 
-def fig14_ssim(per_tile: pd.DataFrame, out: PathLike) -> Path:
-    """Fig. 14: SSIM and MS-SSIM per class (rows) and polarisation (columns), NIA vs FI, with the paper's 0.85."""
-    _check_columns(per_tile)
+def fig14_ssim(per_tile: pd.DataFrame, out: PathLike, image: str = "generated") -> Path:
+    """Fig. 14: SSIM and MS-SSIM per class (rows) and polarisation (columns), NIA vs FI, with the paper's
+    0.85, for one ``image`` of the tiles (:mod:`sardip.tile_images`; the paper measured ``generated``)."""
+    subtitle = _check_columns(per_tile, image)
     classes = _classes(per_tile)
     fig = Figure(figsize=(11, 7.5), layout="constrained")
     axes = fig.subplots(2, len(BANDS), squeeze=False, sharey="row")
@@ -112,27 +119,27 @@ def fig14_ssim(per_tile: pd.DataFrame, out: PathLike) -> Path:
         for c, band in enumerate(BANDS):
             ax = axes[r, c]
             series = [
-                ("NIA (known pixels)", metric, "NIA", "tab:blue"),
+                (NIA_LABELS[image], metric, "NIA", "tab:blue"),
                 ("FI (full image)", metric, "FI", "tab:orange"),
             ]
             _dots(ax, per_tile, band, classes, series)
-            ax.axhline(PAPER_SSIM_FLOOR, color="grey", ls="--", lw=1, label="paper: almost all classes > 0.85")
+            ax.axhline(paper.SSIM_FLOOR, color="grey", ls="--", lw=1, label="paper: almost all classes > 0.85")
             ax.axhline(1.0, color="black", lw=0.6)
             ax.set_title(f"{name}, {band}")
             ax.set_ylabel(f"{name} (unitless, 1 = identical)")
     _legend(fig, axes[0, 0])
-    fig.suptitle("Original vs DIP result: SSIM and MS-SSIM per class (mean ± std over tiles)")
+    fig.suptitle(f"Original vs DIP result: SSIM and MS-SSIM per class (mean ± std over tiles)\n{subtitle}")
     return save(fig, out)
 
 
-def fig15_enl(per_tile: pd.DataFrame, out: PathLike) -> Path:
+def fig15_enl(per_tile: pd.DataFrame, out: PathLike, image: str = "generated") -> Path:
     """Fig. 15-17: ENL per class and polarisation, original vs result in OIA and FI, and the relative change.
 
     ENL is that of linear intensity (see :mod:`sardip.metrics`), on a log axis when it spans more than a
     decade. The third column shows the class mean of the per-tile ``|enl_result - enl_original| /
-    enl_original`` in %, with the paper's FI band of 0.5-2.5 %.
+    enl_original`` in %, with the paper's FI band of 0.5-2.5 %. ``image`` as in :func:`fig14_ssim`.
     """
-    _check_columns(per_tile)
+    subtitle = _check_columns(per_tile, image)
     classes = _classes(per_tile)
     fig = Figure(figsize=(15, 7.5), layout="constrained")
     axes = fig.subplots(len(BANDS), 3, squeeze=False)
@@ -153,28 +160,29 @@ def fig15_enl(per_tile: pd.DataFrame, out: PathLike) -> Path:
             ("|change| FI", "enl_rel_change", "FI", "tab:green"),
         ]
         _dots(ax, per_tile, band, classes, series, transform=lambda v: 100 * v.abs())
-        ax.axhspan(*PAPER_ENL_FI_BAND, color="tab:green", alpha=0.15, label="paper FI: 0.5-2.5 %")
+        ax.axhspan(*paper.ENL_FI_BAND, color="tab:green", alpha=0.15, label="paper FI: 0.5-2.5 %")
         ax.set_yscale("symlog", linthresh=0.1)
         ax.set_title(f"relative ENL change, {band}")
         ax.set_ylabel("|ENL result - ENL original| / ENL original (%)")
     _legend(fig, axes[0, 0], axes[0, 2])
-    fig.suptitle("Equivalent number of looks per class (mean ± std over tiles)")
+    fig.suptitle(f"Equivalent number of looks per class (mean ± std over tiles)\n{subtitle}")
     return save(fig, out)
 
 
-def fig18_epi(per_tile: pd.DataFrame, out: PathLike) -> Path:
-    """Fig. 18: EPI (result over original) per class and polarisation, OIA and FI, with the paper's ~0.7."""
-    _check_columns(per_tile)
+def fig18_epi(per_tile: pd.DataFrame, out: PathLike, image: str = "generated") -> Path:
+    """Fig. 18: EPI (result over original) per class and polarisation, OIA and FI, with the paper's ~0.7;
+    ``image`` as in :func:`fig14_ssim`."""
+    subtitle = _check_columns(per_tile, image)
     classes = _classes(per_tile)
     fig = Figure(figsize=(11, 4.5), layout="constrained")
     axes = fig.subplots(1, len(BANDS), squeeze=False, sharey="row")[0]
     for ax, band in zip(axes, BANDS, strict=True):
         series = [("OIA (inpainted area)", "epi", "OIA", "tab:purple"), ("FI (full image)", "epi", "FI", "tab:orange")]
         _dots(ax, per_tile, band, classes, series)
-        ax.axhline(PAPER_EPI, color="grey", ls="--", lw=1, label="paper: about 0.7")
+        ax.axhline(paper.EPI, color="grey", ls="--", lw=1, label="paper: about 0.7")
         ax.axhline(1.0, color="black", lw=0.6, label="1 = edges preserved")
         ax.set_title(f"EPI, {band}")
         ax.set_ylabel("EPI = sum|grad result| / sum|grad original|")
     _legend(fig, axes[0])
-    fig.suptitle("Edge preservation index per class (Sobel on dB; mean ± std over tiles)")
+    fig.suptitle(f"Edge preservation index per class (Sobel on dB; mean ± std over tiles)\n{subtitle}")
     return save(fig, out)
