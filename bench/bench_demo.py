@@ -7,6 +7,10 @@ one). Each rule's seconds come from the clone's ``benchmarks/<rule>/`` files (Sn
 ``benchmark:`` directive): jobs, total and slowest job per rule. Writes ``bench/results/demo.{md,json}``.
 The demo's budget is 12 minutes on the 2-core machine, install included.
 
+The same run's measurements of the paper's quantities go to ``bench/results/paper_demo.{md,json}``:
+the paper's findings as the run's ``paper_findings`` rule judged them, SSIM per class for both images
+of the DIP tiles, and each classifier's accuracy on originals and on each image.
+
     python bench/bench_demo.py [--rev REV --out DIR] [--keep]
 """
 
@@ -71,6 +75,46 @@ def markdown(figures: dict, rules: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def paper_markdown(run: Path, rev: str) -> tuple[str, dict]:
+    """The paper's quantities of a finished demo run in ``run``: findings, SSIM per class, accuracy."""
+    findings = pd.read_csv(run / "results/paper/findings.tsv", sep="\t")
+    found = list(findings.itertuples())
+    per_class = pd.read_csv(run / "results/metrics/per_class.tsv", sep="\t")
+    ssim = per_class[(per_class["metric"] == "ssim") & per_class["scenario"].isin(["NIA", "FI"])]
+    ssim = ssim.groupby(["land_cover", "image", "scenario"])["mean"].mean().unstack(["image", "scenario"])
+    tables = sorted(run.glob("results/classify/*/accuracy.tsv"))
+    accuracy = pd.concat([pd.read_csv(path, sep="\t").assign(model=path.parent.name) for path in tables])
+    accuracy = accuracy[accuracy["n_tiles"] > 0].groupby(["model", "image"])[["acc_original", "acc_result"]].mean()
+    lines = [
+        "# The paper's quantities on the demo: generated tile and published composite",
+        "",
+        f"The demo run of `{rev[:7]}` above (`make demo`, `config/config.yaml`: 2 tiles per class, 64 px, 200 "
+        "DIP iterations, classifiers trained 3 epochs). *generated*: the network output over the whole tile, what "
+        "the paper measured; *published*: the composite. The findings as the run's `paper_findings` rule judged "
+        "them (`results/paper/findings.tsv`):",
+        "",
+        "| figure | the paper | measured as | image | ours | holds |",
+        "|---|---|---|---|---|---|",
+        *[f"| {r.figure} | {r.paper} | {r.measure} | {r.image} | {r.ours} | {r.holds} |" for r in found],
+        "",
+        "SSIM per class (mean of VV and VH, mean over the class's tiles):",
+        "",
+        "| class | generated NIA | generated FI | published NIA | published FI |",
+        "|---|---|---|---|---|",
+        *[f"| {c} | {row[('generated', 'NIA')]:.3f} | {row[('generated', 'FI')]:.3f} | {row[('published', 'NIA')]:.3f} "
+          f"| {row[('published', 'FI')]:.3f} |" for c, row in ssim.iterrows()],
+        "",
+        "Accuracy (%, mean over the classes with tiles) on the originals and on each image:",
+        "",
+        "| model | image | originals | DIP tiles |",
+        "|---|---|---|---|",
+        *[f"| {m} | {i} | {r.acc_original:.1f} | {r.acc_result:.1f} |" for (m, i), r in accuracy.iterrows()],
+    ]  # fmt: skip
+    record = {"findings": findings.to_dict("records"), "ssim": ssim.round(4).reset_index().to_dict("records"),
+              "accuracy": accuracy.round(2).reset_index().to_dict("records")}  # fmt: skip
+    return "\n".join(lines) + "\n", record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", default="HEAD", help="the commit to time (default HEAD)")
@@ -93,6 +137,9 @@ def main() -> None:
                                         text=True, check=True).stdout.strip()  # fmt: skip
         write_results("demo", markdown(figures, rules), {**figures, "rules": rules.to_dict("records")}, folder=args.out)
         print(markdown(figures, rules))
+        paper, record = paper_markdown(clone, figures["rev"])
+        write_results("paper_demo", paper, {"rev": figures["rev"], **record}, folder=args.out)
+        print(paper)
     finally:
         if args.keep:
             print(f"clone kept in {clone}")

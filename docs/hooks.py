@@ -11,7 +11,8 @@ hold markers instead, replaced here:
 - ``<!-- cli-help -->``: ``sardip --help`` and each sub-command's ``--help``;
 - ``<!-- bench-results -->``: every ``bench/results/*.md`` under a heading of its own;
 - ``<!-- layer-rules -->``: the import rules of ``tests/test_layers.py`` (its ``FORBIDDEN`` dict);
-- ``<!-- include PATH -->``: a file of the repository, PATH relative to its root.
+- ``<!-- include PATH -->``: a file of the repository, PATH relative to its root (a benchmark's results
+  file without its title).
 
 A marker that names a missing file fails the build (``mkdocs build --strict`` runs in the tests).
 """
@@ -216,10 +217,15 @@ def layer_rules(test_path: Path = LAYER_TEST) -> str:
 
 
 def include(match: re.Match[str]) -> str:
+    """The named file; a benchmark's results file without its title (the including page has its own
+    heading there), the rest as it is."""
     path = REPO / match.group(1)
     if not path.is_file():
         raise FileNotFoundError(f"docs: {match.group(0)} names a missing file: {path}")
-    return path.read_text()
+    text = path.read_text()
+    if path.parent == BENCH_RESULTS and path.suffix == ".md" and text.startswith("# "):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return text
 
 
 GENERATORS = {

@@ -103,7 +103,7 @@ METRIC_FINDINGS: tuple[Finding, ...] = (
     ("Fig. 14", "NIA > FI, but close", "class-bands with NIA SSIM > FI SSIM", _nia_above_fi),
     ("Fig. 14", f"almost all classes above {SSIM_FLOOR}", "SSIM and MS-SSIM, NIA and FI", _above_floor),
     ("Fig. 14", "Water lowest", "class with the lowest FI SSIM (mean of VV, VH)", _water_lowest),
-    ("Figs. 15-17", "FI relative |delta ENL| between 0.5 and 2.5 %", "class-mean |enl_rel_change| in FI", _enl_change),
+    ("Figs. 15-17", "FI relative change of ENL within 0.5-2.5 %", "class-mean abs(enl_rel_change), FI", _enl_change),
     ("Fig. 18", "EPI about 0.7, OIA", f"mean class-band EPI within {EPI} +- {EPI_TOLERANCE}", _epi("OIA")),
     ("Fig. 18", "EPI about 0.7, FI", f"mean class-band EPI within {EPI} +- {EPI_TOLERANCE}", _epi("FI")),
 )  # fmt: skip

@@ -47,7 +47,7 @@ def test_the_paper_findings_hold_for_the_generated_image_and_nia_is_one_for_the_
                           epi=0.97, enl=0.002)  # fmt: skip
     table = findings(pd.concat([generated, published]), {"ResNet50": accuracy("Grassland")})
     assert list(table.columns) == list(COLUMNS)
-    for words in ("NIA SSIM below 1", "NIA > FI", "almost all classes", "Water lowest", "delta ENL",
+    for words in ("NIA SSIM below 1", "NIA > FI", "almost all classes", "Water lowest", "change of ENL",
                   "EPI about 0.7, OIA", "accuracy drops", "Water's accuracy falls most"):  # fmt: skip
         assert holds(table, "generated", words) == "yes", words
     assert holds(table, "published", "NIA SSIM below 1") == "no"
