@@ -110,7 +110,8 @@ def paper_markdown(run: Path, rev: str) -> tuple[str, dict]:
         "|---|---|---|---|",
         *[f"| {m} | {i} | {r.acc_original:.1f} | {r.acc_result:.1f} |" for (m, i), r in accuracy.iterrows()],
     ]  # fmt: skip
-    record = {"findings": findings.to_dict("records"), "ssim": ssim.round(4).reset_index().to_dict("records"),
+    flat = ssim.set_axis([f"{image}_{scenario}" for image, scenario in ssim.columns], axis=1)
+    record = {"findings": findings.to_dict("records"), "ssim": flat.round(4).reset_index().to_dict("records"),
               "accuracy": accuracy.round(2).reset_index().to_dict("records")}  # fmt: skip
     return "\n".join(lines) + "\n", record
 
