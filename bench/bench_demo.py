@@ -78,7 +78,7 @@ def markdown(figures: dict, rules: pd.DataFrame) -> str:
 def paper_markdown(run: Path, rev: str) -> tuple[str, dict]:
     """The paper's quantities of a finished demo run in ``run``: findings, SSIM per class, accuracy."""
     findings = pd.read_csv(run / "results/paper/findings.tsv", sep="\t")
-    found = list(findings.itertuples())
+    found = list(findings.astype(str).replace(r"\|", r"\\|", regex=True).itertuples())  # a | would split a cell
     per_class = pd.read_csv(run / "results/metrics/per_class.tsv", sep="\t")
     ssim = per_class[(per_class["metric"] == "ssim") & per_class["scenario"].isin(["NIA", "FI"])]
     ssim = ssim.groupby(["land_cover", "image", "scenario"])["mean"].mean().unstack(["image", "scenario"])
