@@ -93,7 +93,8 @@ def case(scene: str, mask: str, out: str, method: str, iterations: int, margin: 
     from sardip.scene.source import Scene
 
     torch.set_num_threads(1)
-    settings = SceneSettings(method=method, iterations=iterations, device="cpu", batch=8, margin=margin, max_side=1024)
+    settings = SceneSettings(method=method, iterations=iterations, device="cpu", batch=8, margin=margin, max_side=1024,
+                             accept_detectable=True)  # fmt: skip
     t0 = time.perf_counter()
     with Scene.open([Path(scene)]) as source:
         plan = plan_scene(source, mask, settings)

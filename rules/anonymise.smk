@@ -49,7 +49,7 @@ checkpoint plan_scene:
     resources:
         mem_mb=2000,
     params:
-        row=sheet_row,
+        row=sheet_fit_row,
         options=config["anonymise"],
     message:
         "Planning the windows of scene {wildcards.name}"
@@ -77,7 +77,7 @@ rule fill_scene_part:
         mem_mb=config["anonymise"]["mem_mb"],
         runtime=config["anonymise"]["runtime"],
     params:
-        row=sheet_row,
+        row=sheet_fit_row,
         options=config["anonymise"],
         windows=part_windows,
     message:

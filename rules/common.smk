@@ -195,6 +195,16 @@ def sheet_row(wildcards):
     return SHEET.loc[wildcards.name].to_dict()
 
 
+def sheet_fit_row(wildcards):
+    """A sheet row without the columns that only decide whether the finished scene is published: the
+    planning and fitting jobs take this, so accepting a detectable edit refits nothing."""
+    return {
+        k: v
+        for k, v in sheet_row(wildcards).items()
+        if k not in sheet.PUBLISH_COLUMNS
+    }
+
+
 def sheet_scene(wildcards):
     return sheet.scene_files(SHEET.loc[wildcards.name])
 

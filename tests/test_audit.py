@@ -90,7 +90,8 @@ def test_enl_of_speckle_with_known_looks(rng: np.random.Generator) -> None:
 
 def test_audit_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "constant.tif"
-    assert main(["inpaint", str(REAL_S1), "--mask", "release", "-o", str(path), "--method", "constant"]) == 0
+    argv = [str(REAL_S1), "--mask", "release", "-o", str(path), "--method", "constant", "--accept-detectable"]
+    assert main(["inpaint", *argv]) == 0
     capsys.readouterr()
     assert main(["audit", str(REAL_S1), str(path), "--mask", "release", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

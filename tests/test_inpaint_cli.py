@@ -136,7 +136,8 @@ def test_research_outputs_need_the_whole_raster_path(tmp_path: Path, capsys: pyt
 def test_the_default_command_needs_no_land_cover(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """A new user's first command: windows only, credible's class-free activation, no provenance in the file."""
     out = tmp_path / "anon.tif"
-    assert main(["inpaint", str(REAL_S1), "--mask", "box:100,140,100,140", "-o", str(out), "--iterations", "2"]) == 0
+    argv = [str(REAL_S1), "--mask", "box:100,140,100,140", "-o", str(out), "--iterations", "2", "--accept-detectable"]
+    assert main(["inpaint", *argv]) == 0
     printed = capsys.readouterr().out
     assert "units: db; 1 windows, 1,600 px hidden" in printed and "provenance in" in printed
     with rasterio.open(out) as dst:
@@ -166,6 +167,6 @@ def test_a_raster_without_georeference_needs_allow_no_crs(
     err = capsys.readouterr().err
     assert f"{source} has no georeference (no CRS)" in err and "--allow-no-crs" in err
     assert not (tmp_path / "out.tif").exists()
-    assert main([*argv, "-o", str(tmp_path / "out.tif"), "--allow-no-crs"]) == 0
+    assert main([*argv, "-o", str(tmp_path / "out.tif"), "--allow-no-crs", "--accept-detectable"]) == 0
     with rasterio.open(tmp_path / "out.tif") as dst:
         assert dst.crs is None and dst.read().shape == (1, 64, 64)

@@ -31,7 +31,9 @@ from sardip.speckle import NO_GRAIN, speckle_fill
 torch.set_num_threads(1)
 HOLE = (slice(100, 130), slice(100, 130))
 MASK = "box:100,130,100,130"
-CONSTANT = SceneSettings(method="constant")
+# These tests check what is written, not the verdict before publishing (tests/test_gate.py).
+CONSTANT = SceneSettings(method="constant", accept_detectable=True)
+KNOWINGLY = ["--accept-detectable"]
 
 
 def _real_db() -> np.ndarray:
@@ -92,7 +94,7 @@ def test_stale_overviews_and_statistics_beside_the_output_are_removed_not_publis
         '<MDI key="STATISTICS_MAXIMUM">5</MDI></Metadata></PAMRasterBand></PAMDataset>'
     )
     pub.unlink()  # the file is gone, its overviews are not: GDAL would serve them with a new pub.tif
-    argv = ["inpaint", str(scene), "--mask", "box:100,140,100,140", "-o", str(pub), "--method", "constant"]
+    argv = ["inpaint", str(scene), "--mask", "box:100,140,100,140", "-o", str(pub), "--method", "constant", *KNOWINGLY]
     assert main(argv) == 2
     err = _err(capsys)
     assert "pub.tif.aux.xml, pub.tif.ovr" in err and "--overwrite" in err and not pub.exists()
@@ -154,7 +156,7 @@ def test_every_pixel_of_a_hidden_area_is_replaced_or_nodata(
     scales = (scale, scale) if scale else None
     scene = _write(tmp_path / "scene.tif", values, nodata=nodata, scales=scales, offsets=(0.0, 0.0))
     caplog.set_level(logging.INFO)
-    argv = ["inpaint", str(scene), "--mask", MASK, "-o", str(tmp_path / "out.tif"), "--method", "constant"]
+    argv = ["inpaint", str(scene), "--mask", MASK, "-o", str(tmp_path / "out.tif"), "--method", "constant", *KNOWINGLY]
     argv += ["--units", units] + (["--whole-raster"] if path == "whole-raster" else [])
     if path == "whole-raster" and scale:
         assert main(argv) == 2 and "honours them" in _err(capsys)  # raw numbers would be fitted: refused
@@ -183,7 +185,8 @@ def test_a_dip_fill_replaces_non_positive_pixels_too(tmp_path: Path) -> None:
     linear = (10 ** (_real_db() / 10)).astype(np.float32)
     linear[:, 110:120, 95:135] = -0.001
     scene = _write(tmp_path / "scene.tif", linear)
-    summary = anonymise_scene([scene], MASK, tmp_path / "out.tif", SceneSettings(iterations=3, units="linear"))
+    settings = SceneSettings(iterations=3, units="linear", accept_detectable=True)
+    summary = anonymise_scene([scene], MASK, tmp_path / "out.tif", settings)
     with rasterio.open(tmp_path / "out.tif") as dst:
         hole = dst.read()[:, HOLE[0], HOLE[1]]
     assert summary.hidden_pixels == 900 and (hole > 0).all() and (hole != linear[:, HOLE[0], HOLE[1]]).all()
@@ -239,7 +242,8 @@ def test_scale_and_offset_are_honoured_when_detecting_fitting_and_writing(
     db = _real_db()
     raw = np.rint((db + 10) / 0.01).astype(np.int16)  # dB = raw x 0.01 - 10
     scene = _write(tmp_path / "scene.tif", raw, scales=(0.01, 0.01), offsets=(-10.0, -10.0))
-    assert main(["inpaint", str(scene), "--mask", MASK, "-o", str(tmp_path / "out.tif"), "--method", "constant"]) == 0
+    argv = ["inpaint", str(scene), "--mask", MASK, "-o", str(tmp_path / "out.tif"), "--method", "constant", *KNOWINGLY]
+    assert main(argv) == 0
     assert "units: db" in capsys.readouterr().out
     with rasterio.open(tmp_path / "out.tif") as dst:
         out = dst.read()
@@ -274,7 +278,7 @@ def test_max_side_judges_connected_hidden_areas_after_rasterising(tmp_path: Path
 
 def test_the_seed_places_a_random_box(tmp_path: Path) -> None:
     def rows(seed: int) -> list[int]:
-        settings = SceneSettings(method="constant", seed=seed, overwrite=True)
+        settings = SceneSettings(method="constant", seed=seed, overwrite=True, accept_detectable=True)
         summary = anonymise_scene([REAL_S1], "random:16", tmp_path / f"seed{seed}.tif", settings)
         assert json.loads(summary.sidecar.read_text())["seed"] == seed
         return summary.windows[0]["rows"] + summary.windows[0]["cols"]
@@ -350,7 +354,7 @@ def test_a_band_without_grain_is_filled_without_grain(tmp_path: Path) -> None:
     out, params = speckle_fill(db, fill, hidden, seed=0)
     assert params[1] == NO_GRAIN and (out[1][hidden] == -29.0).all() and params[0].looks > 1
     scene = _write(tmp_path / "scene.tif", db)
-    summary = anonymise_scene([scene], MASK, tmp_path / "out.tif", SceneSettings(iterations=3))
+    summary = anonymise_scene([scene], MASK, tmp_path / "out.tif", SceneSettings(iterations=3, accept_detectable=True))
     assert summary.hidden_pixels == 900
 
 

@@ -29,7 +29,7 @@ def test_anonymise_target_in_parts_equals_one_cli_run(tmp_path):
     scene = tmp_path / "results/demo/scene"
     cli = tmp_path / "cli.tif"
     cmd = [sys.executable, "-m", "sardip", "inpaint", str(scene / "scene.tif"), "--mask", str(scene / "targets.gpkg"),
-           "-o", str(cli), "--iterations", "10", "--cog", "--device", "cpu"]  # fmt: skip
+           "-o", str(cli), "--iterations", "10", "--cog", "--device", "cpu", "--accept-detectable"]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True, env=env())
     with rasterio.open(out / "anonymised.tif") as a, rasterio.open(cli) as b:
         assert a.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
@@ -37,6 +37,22 @@ def test_anonymise_target_in_parts_equals_one_cli_run(tmp_path):
 
     again = run_snakemake(tmp_path, "anonymise", "--cores", "2", "--configfile", TINY, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    windows = pd.read_csv(out / "windows.tsv", sep="\t")
+    assert set(windows["verdict"]) <= {"pass", "fail", "not audited", "no data"}
+    assert sidecar["gate"]["accept_detectable"] is True  # the demo row accepts knowingly
+    assert windows["published_detectable"].eq(windows["verdict"].eq("fail")).all()
+
+    # The same row without acceptance: only the publishing job runs again, and it refuses.
+    sheet = tmp_path / "strict.tsv"
+    sheet.write_text((REPO / "config/scenes.tsv").read_text().replace("credible\t\tyes", "credible\t\tno"))
+    strict = ["--configfile", TINY, "--config", f"anonymise={{'sheet': '{sheet}'}}"]
+    dry = run_snakemake(tmp_path, "anonymise", "-n", *strict)
+    assert "fill_scene_part" not in dry.stdout and "plan_scene" not in dry.stdout and "anonymise_scene" in dry.stdout
+    assert (windows["verdict"] == "fail").any()  # 10 iterations: the audit finds the fills
+    refused = run_snakemake(tmp_path, "anonymise", "--cores", "1", *strict, check=False)
+    assert refused.returncode != 0 and not (out / "anonymised.tif").exists()
+    log = (tmp_path / "logs/anonymise/demo/anonymise.log").read_text()
+    assert "nothing written at" in refused.stdout + refused.stderr + log
 
 
 def test_a_bad_sheet_stops_before_any_job_naming_row_and_column(tmp_path):

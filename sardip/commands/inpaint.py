@@ -12,6 +12,8 @@ output, snapshots, trajectory, checkpoint) with provenance tags."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 from sardip.dip.presets import PRESETS
@@ -19,7 +21,15 @@ from sardip.fill import METHODS
 from sardip.geotiff import UNITS
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.masks import SPEC_HELP, MaskSpec, mask_sources
-from sardip.scene.anonymise import SceneSettings, anonymise_scene
+from sardip.scene.anonymise import SceneSettings, anonymise_scene, sidecar_of
+from sardip.scene.gate import (
+    EXIT_DETECTABLE,
+    DetectableEditError,
+    WindowVerdict,
+    failing,
+    summary_line,
+    verdict_table,
+)
 from sardip.scene.output import check_output
 from sardip.scene.windows import MARGIN, MAX_SIDE
 
@@ -27,6 +37,8 @@ from sardip.scene.windows import MARGIN, MAX_SIDE
 #: ``paper`` (bench/results/credible.md says, per data set and class, where each meets the targets and
 #: where not). The workflow, which reproduces the paper, keeps ``inpaint.preset: paper``.
 DEFAULT_PRESET = "credible"
+#: Windows the verdict table prints at most (failing first); every window is in the sidecar.
+TABLE_ROWS = 50
 
 
 def _iterations_list(text: str) -> list[int]:
@@ -87,6 +99,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     scene.add_argument(
         "--detector-model", metavar="PATH", help="weights of the audit's learned detector (default: the shipped model)"
     )
+    scene.add_argument(
+        "--accept-detectable", action="store_true",
+        help=f"publish even where the audit finds the edit in a window (the sidecar records it); without it such a "
+        f"scene is not written and the command exits {EXIT_DETECTABLE}",
+    )  # fmt: skip
+    scene.add_argument(
+        "--review", metavar="DIR",
+        help="also write the candidate raster (OUT's stem + .CANDIDATE-NOT-PUBLISHED), its sidecar and a "
+        "before/after picture of the failing windows (else the largest) to DIR, whatever the verdict",
+    )  # fmt: skip
     tile = parser.add_argument_group("--whole-raster: the research path")
     tile.add_argument("--whole-raster", action="store_true", help="fit the whole raster (tiles), with provenance tags")
     parser.add_argument("--raw-out", nargs="?", const=True, help="also write the raw network output")
@@ -123,12 +145,37 @@ def run(args: argparse.Namespace) -> int:
         speckle=args.speckle, seed=args.seed, margin=args.margin, grow=args.grow,
         max_side=args.max_side, invert_mask=args.invert_mask, batch=args.batch, device=args.device, units=args.units,
         cog=args.cog, overwrite=args.overwrite, provenance_tags=args.provenance_tags, allow_no_crs=args.allow_no_crs,
-        detector_model=args.detector_model,
+        detector_model=args.detector_model, accept_detectable=args.accept_detectable, review=args.review,
     )  # fmt: skip
-    summary = anonymise_scene(args.inputs, args.mask, args.out, settings)
+    try:
+        summary = anonymise_scene(args.inputs, args.mask, args.out, settings)
+    except DetectableEditError as err:
+        print(verdict_table(err.verdicts, TABLE_ROWS))
+        print(summary_line(err.verdicts))
+        _review(args, err.candidate, err.verdicts)
+        print(f"sardip inpaint: {err}", file=sys.stderr)
+        return EXIT_DETECTABLE
+    print(verdict_table(summary.verdicts, TABLE_ROWS))
+    print(summary_line(summary.verdicts))
+    _review(args, summary.candidate, summary.verdicts)
     print(f"units: {summary.units}; {len(summary.windows)} windows, {summary.hidden_pixels:,} px hidden")
+    accepted = len(failing(summary.verdicts))
+    if accepted:
+        print(f"published {accepted} windows the audit finds, as --accept-detectable asked (recorded in the sidecar)")
     print(f"wrote {summary.out} ({summary.seconds:.1f} s on {summary.device}); provenance in {summary.sidecar}")
     return 0
+
+
+def _review(args: argparse.Namespace, candidate: Path | None, verdicts: list[WindowVerdict]) -> None:
+    """Draw the review picture of a ``--review`` candidate: the failing windows first."""
+    if candidate is None:
+        return
+    from sardip.figures.scene import scene_figure  # matplotlib, only when a review is asked for
+
+    picture = candidate.with_name(candidate.name.split(".CANDIDATE")[0] + ".review.png")
+    provenance = json.loads(sidecar_of(candidate).read_text())
+    scene_figure(args.inputs, candidate, provenance, picture, first=[v.window for v in failing(verdicts)])
+    print(f"review: candidate {candidate} (not published), picture {picture}")
 
 
 def run_whole_raster(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ no outline, no mask and no trace of where it was edited)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from rasterio.windows import Window
 
 from sardip.figures.common import db_limits, save
 from sardip.figures.images import GRAY_HOLE_BLUE
+from sardip.scene.gate import judge_window
 from sardip.scene.source import Scene
 
 #: Windows shown up close, the largest hidden areas first.
@@ -29,10 +30,20 @@ def _panel(ax, image: np.ndarray, limits: tuple[float, float], title: str) -> No
     ax.set_yticks([])
 
 
-def scene_figure(original: Sequence[str | Path], anonymised: str | Path, provenance: dict, out: str | Path) -> Path:
+def scene_figure(
+    original: Sequence[str | Path],
+    anonymised: str | Path,
+    provenance: dict,
+    out: str | Path,
+    first: Collection[str] = (),
+) -> Path:
     """Two rows (before, after): the whole scene with its windows boxed, then up to
-    :data:`MAX_WINDOWS` windows, the pixels that differ between the two outlined in red."""
-    windows = sorted((w for w in provenance["windows"] if w["hidden_pixels"]), key=lambda w: -w["hidden_pixels"])
+    :data:`MAX_WINDOWS` windows (those named in ``first``, then the largest), the pixels that differ
+    between the two outlined in red."""
+    windows = sorted(
+        (w for w in provenance["windows"] if w["hidden_pixels"]),
+        key=lambda w: (w["window"] not in first, -w["hidden_pixels"]),
+    )
     shown = windows[:MAX_WINDOWS]
     units = provenance["units"]
     with Scene.open(original, units) as before, Scene.open([anonymised], units) as after:
@@ -56,7 +67,8 @@ def scene_figure(original: Sequence[str | Path], anonymised: str | Path, provena
     for k, (w, pair) in enumerate(zip(shown, crops, strict=True), start=1):
         changed = ~((pair[0] == pair[1]) | (np.isnan(pair[0]) & np.isnan(pair[1])))
         for row, image in enumerate(pair):
-            _panel(axes[row, k], image, limits, f"{w['window']} ({w['hidden_pixels']:,} px)")
+            _panel(axes[row, k], image, limits, f"{w['window']} ({w['hidden_pixels']:,} px, {judge_window(w).status})")
             axes[row, k].contour(changed, levels=[0.5], colors="tab:red", linewidths=0.6)
-    fig.suptitle(f"{Path(anonymised).name}: {len(windows)} windows, first band (dB); red: replaced pixels")
+    fig.suptitle(f"{Path(anonymised).name}: {len(windows)} windows, first band (dB); red: replaced pixels; "
+                 "titles: the audit's verdict")  # fmt: skip
     return save(fig, out)

@@ -29,7 +29,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
 from sardip.io import sha256_file
 from sardip.masks import mask_sources
+from sardip.scene.gate import DetectableEditError, WindowVerdict, failing, judge
 from sardip.scene.output import Patch, check_output, write_scene, write_sidecar
 from sardip.scene.settings import SceneSettings
 from sardip.scene.source import Scene, SceneError, WindowValues
@@ -63,6 +64,8 @@ class SceneSummary:
     windows: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     device: str = "cpu"
+    verdicts: list[WindowVerdict] = field(default_factory=list)
+    candidate: Path | None = None
 
     @property
     def sidecar(self) -> Path:
@@ -146,17 +149,36 @@ def anonymise_scene(
 ) -> SceneSummary:
     """Hide what ``mask`` covers in the scene ``inputs`` (one multi-band file or one file per band) and
     write ``out`` and its provenance sidecar (module docstring; :mod:`sardip.scene.output` for the
-    output's safety and content)."""
+    output's safety and content), unless the audit finds the edit in a window and the settings do not
+    accept it (:class:`sardip.scene.gate.DetectableEditError`, nothing written at ``out``). With
+    ``settings.review`` the candidate raster and its sidecar go to that folder first, whatever the
+    verdict (:func:`review_path`)."""
     settings = settings or SceneSettings()
     start = time.perf_counter()
     out = Path(out)
     with open_scene(inputs, settings) as scene:
         check_outputs(out, scene, mask, settings)
+        candidate = review_path(settings.review, out) if settings.review else None
+        if candidate:
+            check_outputs(candidate, scene, mask, replace(settings, overwrite=True))
         plan = plan_scene(scene, mask, settings)
         patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch), settings)
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
-        publish(scene, out, patches, provenance, settings, time.perf_counter() - start)
-    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device)
+        verdicts = judge(figures)
+        if candidate:
+            review = {**provenance, "review_of": str(out)}
+            publish(scene, candidate, patches, review, settings, 0.0, gate=False)
+        try:
+            publish(scene, out, patches, provenance, settings, time.perf_counter() - start)
+        except DetectableEditError as err:
+            err.candidate = candidate
+            raise
+    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device, verdicts, candidate)
+
+
+def review_path(folder: str | Path, out: Path) -> Path:
+    """Where ``--review`` writes the candidate raster: a name that cannot pass for the published file."""
+    return Path(folder) / f"{out.stem}.CANDIDATE-NOT-PUBLISHED{out.suffix or '.tif'}"
 
 
 def scene_provenance(
@@ -186,9 +208,24 @@ def detector_model(settings: SceneSettings) -> Path:
 
 
 def publish(
-    scene: Scene, out: Path, patches: Sequence[Patch], provenance: dict, settings: SceneSettings, seconds: float
+    scene: Scene,
+    out: Path,
+    patches: Sequence[Patch],
+    provenance: dict,
+    settings: SceneSettings,
+    seconds: float,
+    gate: bool = True,
 ) -> None:
-    """Write the anonymised copy (provenance in its tags only if asked) and then its sidecar."""
+    """Judge every window (:mod:`sardip.scene.gate`); unless one fails and the settings do not accept
+    it (:class:`~sardip.scene.gate.DetectableEditError`, nothing written), write the anonymised copy
+    (provenance in its tags only if asked) and then its sidecar, which records the windows that failed
+    and whether they were accepted. ``gate=False`` writes a review candidate, which is never published."""
+    if gate:
+        verdicts = judge(provenance["windows"])
+        bad = [v.window for v in failing(verdicts)]
+        if bad and not settings.accept_detectable:
+            raise DetectableEditError(str(out), verdicts)
+        provenance = {**provenance, "gate": {"failing_windows": bad, "accept_detectable": settings.accept_detectable}}
     tags = {"sardip_provenance": _json(provenance)} if settings.provenance_tags else None
     write_scene(scene, out, patches, cog=settings.cog, tags=tags)
     write_sidecar(sidecar_of(out), {**provenance, "seconds": seconds})

@@ -32,6 +32,7 @@ from sardip.scene.anonymise import (
     publish,
     scene_provenance,
 )
+from sardip.scene.gate import judge, judge_window
 from sardip.scene.output import Patch
 from sardip.scene.source import SceneError
 
@@ -123,18 +124,22 @@ def assemble(
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
         fitting = sum(f.get("seconds", 0.0) for f in figures)
         publish(scene, out, patches, provenance, settings, fitting + time.perf_counter() - start)
-    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device)
+    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device, judge(figures))
 
 
 def window_table(provenance: dict, scene: str) -> pd.DataFrame:
-    """One row per window and band of a sidecar: where the window is, what it hides, how long it took,
-    the fit's SSIM on the known pixels and its audit figures and checks (or why it was not audited)."""
+    """One row per window and band of a sidecar: where the window is, what it hides, the window's verdict
+    (:func:`sardip.scene.gate.judge_window`) and whether a failing one was published knowingly, how long
+    it took, the fit's SSIM on the known pixels and its audit figures and checks (or why it was not
+    audited)."""
     rows = []
+    accepted = provenance.get("gate", {}).get("failing_windows", [])
     for figure in provenance["windows"]:
         base = {
             "scene": scene, "window": figure["window"], "areas": "; ".join(figure["areas"]),
-            "hidden_pixels": figure["hidden_pixels"], "seconds": figure.get("seconds"),
-            "ssim_known": figure.get("ssim_known"),
+            "hidden_pixels": figure["hidden_pixels"], "verdict": judge_window(figure).status,
+            "published_detectable": figure["window"] in accepted,
+            "seconds": figure.get("seconds"), "ssim_known": figure.get("ssim_known"),
         }  # fmt: skip
         audit = figure.get("audit")
         if isinstance(audit, list):

@@ -21,7 +21,9 @@ class SceneSettings(FillSpec):
     (windows per engine call), ``device``, ``units`` (``auto`` or given), and what to write: ``cog``,
     ``overwrite``, ``provenance_tags`` (provenance in the raster's tags too); ``allow_no_crs`` accepts a
     raster without georeference (box and raster masks only); ``detector_model`` the weights of the
-    audit's learned detector (``None``: the model shipped with the package)."""
+    audit's learned detector (``None``: the model shipped with the package); ``accept_detectable``
+    publishes a scene whose audit finds an edit (:mod:`sardip.scene.gate`; the sidecar records it);
+    ``review`` a folder for the candidate raster and its pictures, written whatever the verdict."""
 
     margin: int = MARGIN
     grow: int = 0
@@ -35,6 +37,8 @@ class SceneSettings(FillSpec):
     provenance_tags: bool = False
     allow_no_crs: bool = False
     detector_model: str | None = None
+    accept_detectable: bool = False
+    review: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -1,7 +1,8 @@
 """The scene sheet of the workflow's ``anonymise`` target: a TSV with one scene to anonymise per row.
 
 Columns (``config/scenes.schema.yaml``): ``name``, ``scene`` (one file, or one per polarisation
-separated by ``;``), ``mask``, and optionally ``preset``, ``land_cover``, ``units`` and ``grow``; empty
+separated by ``;``), ``mask``, and optionally ``preset``, ``land_cover``, ``units``, ``grow`` and
+``accept_detectable`` (``yes`` publishes a scene whose audit finds the edit, :mod:`sardip.scene.gate`); empty
 cells take the schema's default, and lines starting with ``#`` are comments. :func:`read_sheet`
 checks every row against the schema when the workflow starts, so a typo stops the run before any
 job, with a message naming the sheet, the row and the column.
@@ -19,6 +20,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from sardip.scene.settings import SceneSettings
+
+#: Columns that decide only whether a finished scene is published, not how it is filled.
+PUBLISH_COLUMNS: tuple[str, ...] = ("accept_detectable",)
 
 
 class SheetError(ValueError):
@@ -77,4 +81,5 @@ def row_settings(
         margin=int(options["margin"]), max_side=int(options["max_side"]), batch=int(options["batch"]),
         device=str(options["device"]),
         cog=bool(options["cog"]), overwrite=True, detector_model=detector_model,
+        accept_detectable=row.get("accept_detectable", "no") == "yes",
     )  # fmt: skip
