@@ -197,11 +197,10 @@ def sheet_row(wildcards):
 
 def sheet_fit_row(wildcards):
     """A sheet row without the columns that only decide whether the finished scene is published: the
-    planning and fitting jobs take this, so accepting a detectable edit refits nothing."""
+    planning and fitting jobs take this, so accepting a detectable edit refits nothing.
+    """
     return {
-        k: v
-        for k, v in sheet_row(wildcards).items()
-        if k not in sheet.PUBLISH_COLUMNS
+        k: v for k, v in sheet_row(wildcards).items() if k not in sheet.PUBLISH_COLUMNS
     }
 
 
