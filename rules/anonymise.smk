@@ -50,7 +50,7 @@ checkpoint plan_scene:
         mem_mb=2000,
     params:
         row=sheet_fit_row,
-        options=config["anonymise"],
+        options=FIT_OPTIONS,
     message:
         "Planning the windows of scene {wildcards.name}"
     script:
@@ -78,7 +78,7 @@ rule fill_scene_part:
         runtime=config["anonymise"]["runtime"],
     params:
         row=sheet_fit_row,
-        options=config["anonymise"],
+        options=FIT_OPTIONS,
         windows=part_windows,
     message:
         "Fitting part {wildcards.part} of scene {wildcards.name}: windows {params.windows}"

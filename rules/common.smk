@@ -195,6 +195,10 @@ def sheet_row(wildcards):
     return SHEET.loc[wildcards.name].to_dict()
 
 
+# The anonymise options the plan and the fits take: where the sheet lives says nothing of them.
+FIT_OPTIONS = {k: v for k, v in config["anonymise"].items() if k != "sheet"}
+
+
 def sheet_fit_row(wildcards):
     """A sheet row without the columns that only decide whether the finished scene is published: the
     planning and fitting jobs take this, so accepting a detectable edit refits nothing.

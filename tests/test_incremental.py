@@ -91,17 +91,17 @@ def test_setting_outside_inpainting_plans_no_dip_job(tmp_path_factory, tmp_path)
 
 
 def test_adding_the_generated_image_metrics_refits_no_tile(tmp_path_factory, tmp_path):
-    """A finished run that measured the published composite only (the layout before the generated image
-    was measured) gains the generated image's metrics, and every later table, without any DIP job."""
+    """A finished run whose tables lack the generated image's metrics (the layout before it was measured)
+    gains them, and the tables made from them, without any DIP job."""
     run = base_run(tmp_path_factory.getbasetemp())
     work = copy_run(run, tmp_path / "work")
     kept = set(pd.read_csv(work / "results/filter/kept.tsv", sep="\t")["tile_id"])
     generated = sorted((work / "results/metrics/tiles").glob("*/generated.parquet"))
     assert {path.parent.name for path in generated} == kept
-    for path in generated:
-        path.unlink()
+    for path in [*generated, work / "results/metrics/per_tile.parquet", work / TARGET]:
+        path.unlink()  # the tables that gain the generated image are made again
     dip_before = {k: v for k, v in tile_files(work).items() if k.startswith("results/dip/")}
-    result = snakemake(work, TARGET, "--cores", "2")
+    result = snakemake(work, TARGET, "--configfile", str(run.config), "--cores", "2")
     output = result.stdout + result.stderr
     assert fitted(output) == [] and "inpaint_chunk" not in job_counts(output)
     assert planned(output)["tile_metrics"] == kept and job_counts(output)["tile_metrics"] == len(kept)

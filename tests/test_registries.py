@@ -14,6 +14,7 @@ from sardip.classify.train import NORMALISATIONS
 from sardip.dip.presets import PRESETS
 from sardip.fill import METHODS, SPECKLE_SUFFIX
 from sardip.geotiff import UNITS
+from sardip.tile_images import IMAGES
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 SCHEMA = yaml.safe_load((CONFIG / "schema.yaml").read_text())
@@ -40,6 +41,7 @@ REGISTRY: dict[str, tuple[set[str], bool]] = {
     "experiments.preset": ({p for p in PRESETS if p != "credible"}, False),
     "classify.normalisation": (set(NORMALISATIONS), False),
     "audit.methods[]": (set(METHODS), True),
+    "report.images[]": (set(IMAGES), False),
 }
 #: Patterns that constrain a form rather than name a registry entry.
 FORMS = {
@@ -76,4 +78,5 @@ def test_the_scene_sheets_names_are_the_registries() -> None:
     assert set(columns["preset"]["enum"]) == set(PRESETS)
     assert set(columns["land_cover"]["enum"]) == {"", *PAPER_CLASSES}  # empty: the class-free default
     assert set(columns["units"]["enum"]) == {"auto", *UNITS}
-    assert {key for key, _ in constrained(SHEET_SCHEMA)} == {"preset", "land_cover", "units", "name"}
+    assert set(columns["accept_detectable"]["enum"]) == {"no", "yes"}  # read as == "yes" (sardip.scene.sheet)
+    assert {key for key, _ in constrained(SHEET_SCHEMA)} == {"preset", "land_cover", "units", "name", "accept_detectable"}
