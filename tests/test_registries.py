@@ -79,4 +79,5 @@ def test_the_scene_sheets_names_are_the_registries() -> None:
     assert set(columns["land_cover"]["enum"]) == {"", *PAPER_CLASSES}  # empty: the class-free default
     assert set(columns["units"]["enum"]) == {"auto", *UNITS}
     assert set(columns["accept_detectable"]["enum"]) == {"no", "yes"}  # read as == "yes" (sardip.scene.sheet)
-    assert {key for key, _ in constrained(SHEET_SCHEMA)} == {"preset", "land_cover", "units", "name", "accept_detectable"}
+    expected = {"preset", "land_cover", "units", "name", "accept_detectable"}
+    assert {key for key, _ in constrained(SHEET_SCHEMA)} == expected
