@@ -314,17 +314,27 @@ def test_too_large_a_polygon_is_named(tmp_path: Path) -> None:
             scene_mask.check_width(window.areas)
 
 
-def test_an_interrupted_run_leaves_the_input_and_no_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "said"), [(signal.SIGTERM, "terminated (SIGTERM)"), (signal.SIGINT, "interrupted (Ctrl-C)")]
+)
+def test_an_interrupted_run_leaves_the_input_and_no_output(tmp_path: Path, signum: int, said: str) -> None:
+    """Ctrl-C or a scheduler's SIGTERM during the fit: one line says so and that nothing was written, no
+    traceback, the signal's exit status, the input untouched and no file left."""
     source = _real_copy(tmp_path)
     before = source.read_bytes()
+    out = tmp_path / "out.tif"
     cmd = [sys.executable, "-m", "sardip.cli", "inpaint", str(source), "--mask", "box:40,200,40,200", "-o",
-           str(tmp_path / "out.tif"), "--iterations", "5000", "--max-side", "256"]  # fmt: skip
+           str(out), "--iterations", "5000", "--max-side", "256"]  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.stderr is not None
     for line in proc.stderr:
         if "using cpu" in line or "claimed GPU" in line:  # the fit has started
             break
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    proc.send_signal(signum)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 128 + signum
+    assert "Traceback" not in rest
+    assert rest.strip().splitlines()[-1] == f"sardip inpaint: {said}; nothing was written at {out}"
     assert source.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.tif"]
 
