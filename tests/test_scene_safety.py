@@ -396,3 +396,32 @@ def test_a_neighbours_grow_ring_reaches_into_a_window(tmp_path: Path) -> None:
         plan = plan_scene(scene, str(mask), SceneSettings(method="constant", grow=3))
     assert hidden[50:60, 0].all() and not hidden[:, 1:].any()
     assert plan.windows[0].areas[0].box == Box(47, 63, 47, 63)
+
+
+@pytest.mark.parametrize("cog", [False, True], ids=["gtiff", "cog"])
+def test_the_products_descriptive_tags_and_overview_levels_are_kept_its_statistics_are_not(
+    tmp_path: Path, cog: bool
+) -> None:
+    """A GRD-like product: its TIFF tags and product tags are published as they were (a file without them
+    would itself be a trace), its overviews rebuilt from the anonymised pixels at its own levels, and
+    nothing that describes the original pixels (statistics) or an earlier edit (sardip's tags) is copied."""
+    db = _real_db()
+    db[:, 100:130, 100:130] = 5.0  # the target
+    product = {"TIFFTAG_IMAGEDESCRIPTION": "Sentinel-1A IW GRD HR L1", "TIFFTAG_SOFTWARE": "Sentinel-1 IPF 002.91",
+               "TIFFTAG_DATETIME": "2019:07:04 17:21:33", "MISSION": "S1A"}  # fmt: skip
+    scene = _write(tmp_path / "scene.tif", db, tags={**product, "SARDIP_METHOD": "dip"})
+    with rasterio.open(scene, "r+") as dst:
+        dst.update_tags(1, POLARISATION="VV", STATISTICS_MAXIMUM="5", STATISTICS_MEAN="-12")
+        dst.build_overviews([2, 4, 8, 16], Resampling.average)
+    out = tmp_path / "out.tif"
+    argv = ["inpaint", str(scene), "--mask", MASK, "-o", str(out), "--method", "constant", *KNOWINGLY]
+    assert main(argv + (["--cog"] if cog else [])) == 0
+    with rasterio.open(out) as dst:
+        tags = dst.tags()
+        assert {k: tags.get(k) for k in product} == product and "SARDIP_METHOD" not in tags
+        assert dst.tags(1) == {"POLARISATION": "VV"}
+        assert dst.overviews(1) == [2, 4, 8, 16]
+        for level in (2, 8):  # the levels are made from the anonymised pixels
+            side = 256 // level
+            zoomed = dst.read(1, out_shape=(side, side), resampling=Resampling.nearest)
+            assert zoomed[100 // level + 1 : 130 // level - 1, 100 // level + 1 : 130 // level - 1].max() < -5

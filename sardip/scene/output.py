@@ -9,10 +9,12 @@
   ``gdal_translate -co TILED=YES -co COMPRESS=DEFLATE`` would), with the anonymised pixels patched in
   on the way, so no block is written twice. It keeps the input's size, dtype, nodata, CRS and
   transform (or GCPs), ``AREA_OR_POINT``, band descriptions, scales and offsets, its per-dataset mask
-  (written again from the input's, block by block, inside the file) and its alpha band (copied as it
-  is); nothing else of it: not its tags, statistics or overviews, which describe the original pixels.
-  Overviews, when the input had some or a COG is asked for, are always computed again from the
-  anonymised pixels; a COG is made by GDAL's COG driver from that GTiff (``OVERVIEWS=IGNORE_EXISTING``),
+  (written again from the input's, block by block, inside the file), its alpha band (copied as it is)
+  and the tags that describe the product (:func:`sardip.scene.source.describes_product`: TIFF's image
+  description, software and date/time, the product's dataset and band tags, from the first file);
+  nothing that describes the original pixels: not their statistics, histograms or overviews.
+  Overviews are computed again from the anonymised pixels, at the levels the input had; a COG is made
+  by GDAL's COG driver from that GTiff (at the input's levels when it had some, else the driver's own),
   that GTiff then left uncompressed (compressing it too costs a second DEFLATE pass:
   ``bench/results/scene.md``). Everything is written under a temporary name beside the output and
   renamed at the end (:func:`sardip.geotiff.published_path`, which also removes the stale files GDAL
@@ -49,8 +51,6 @@ log = logging.getLogger(__name__)
 
 #: Output block side (px): GDAL's COG default, and the block copy's unit of work.
 BLOCK = 512
-#: Overviews are built down to this side (px) of the smallest level.
-MIN_OVERVIEW = 256
 
 
 class OutputError(ValueError):
@@ -145,9 +145,11 @@ def _copy(scene: Scene, path: Path, patches: Sequence[Patch], tags: Mapping[str,
     index = _by_block(patches)
     data = [scene.layout.index(b) for b in scene.bands]
     with rasterio.open(path, "w", **_profile(scene, compress)) as dst:
+        dst.update_tags(**scene.product_tags())
         if scene.area_or_point:
             dst.update_tags(AREA_OR_POINT=scene.area_or_point)
         for band, name in enumerate(scene.descriptions, start=1):
+            dst.update_tags(band, **scene.band_tags(band - 1))
             if name:
                 dst.set_band_description(band, name)
         dst.scales, dst.offsets = scene.scales, scene.offsets
@@ -167,14 +169,6 @@ def _copy(scene: Scene, path: Path, patches: Sequence[Patch], tags: Mapping[str,
             dst.update_tags(**tags)
 
 
-def _overview_factors(width: int, height: int) -> list[int]:
-    factors, factor = [], 2
-    while max(width, height) / factor >= MIN_OVERVIEW:
-        factors.append(factor)
-        factor *= 2
-    return factors or [2]
-
-
 def write_scene(
     scene: Scene, out: Path, patches: Sequence[Patch], *, cog: bool, tags: Mapping[str, str] | None = None
 ) -> None:
@@ -184,12 +178,13 @@ def write_scene(
         final = stack.enter_context(published_path(out))
         gtiff = stack.enter_context(scratch_path(out)) if cog else final
         _copy(scene, gtiff, patches, tags or {}, compress=not cog)
-        if scene.has_overviews and not cog:
+        if scene.has_overviews:
             with rasterio.open(gtiff, "r+") as dst:
-                dst.build_overviews(_overview_factors(dst.width, dst.height), Resampling.average)
+                dst.build_overviews(list(scene.overview_factors), Resampling.average)
         if cog:
+            overviews = "FORCE_USE_EXISTING" if scene.has_overviews else "IGNORE_EXISTING"
             rasterio.shutil.copy(gtiff, final, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=BLOCK, BIGTIFF="IF_SAFER",
-                                 OVERVIEWS="IGNORE_EXISTING", RESAMPLING="AVERAGE")  # fmt: skip
+                                 OVERVIEWS=overviews, RESAMPLING="AVERAGE")  # fmt: skip
 
 
 def write_sidecar(path: Path, provenance: Mapping[str, object]) -> None:

@@ -137,7 +137,7 @@ class Scene:
     scales: tuple[float, ...] = ()
     offsets: tuple[float, ...] = ()
     units: str = ""
-    has_overviews: bool = False
+    overview_factors: tuple[int, ...] = ()
     has_dataset_mask: bool = False
     area_or_point: str | None = None
     _env: rasterio.Env | None = None
@@ -185,7 +185,7 @@ class Scene:
             self.colorinterp += tuple(src.colorinterp)
             self.scales += tuple(float(v) for v in src.scales)
             self.offsets += tuple(float(v) for v in src.offsets)
-            self.has_overviews |= bool(src.overviews(1))
+            self.overview_factors = self.overview_factors or tuple(src.overviews(1))
             self.has_dataset_mask |= any(
                 MaskFlags.per_dataset in f and MaskFlags.alpha not in f for f in src.mask_flag_enums
             )
@@ -261,6 +261,20 @@ class Scene:
     def band_names(self) -> tuple[str, ...]:
         """A name for every band of data."""
         return band_names(tuple(self.descriptions[self.layout.index(b)] for b in self.bands))
+
+    @property
+    def has_overviews(self) -> bool:
+        return bool(self.overview_factors)
+
+    def product_tags(self) -> dict[str, str]:
+        """The first file's descriptive dataset tags (:func:`describes_product`): the product's own
+        description, software, date and time, and the like, which the published copy keeps."""
+        return {k: v for k, v in self.datasets[0].tags().items() if describes_product(k)}
+
+    def band_tags(self, k: int) -> dict[str, str]:
+        """The descriptive tags of ``layout[k]`` (:func:`describes_product`)."""
+        i, b = self.layout[k]
+        return {key: v for key, v in self.datasets[i].tags(b).items() if describes_product(key)}
 
     @property
     def alpha_index(self) -> int | None:
@@ -375,6 +389,19 @@ class Scene:
         if (scale, offset) != (1.0, 0.0):
             return values * scale + offset, "float64"
         return values, self.dtype
+
+
+#: Tag prefixes (any case) that describe the original pixels (GDAL's band statistics) or an earlier edit
+#: (sardip's own tags): never copied to a published file. ``AREA_OR_POINT`` is written on its own.
+PIXEL_TAG_PREFIXES: tuple[str, ...] = ("STATISTICS_", "SARDIP_", "AREA_OR_POINT")
+
+
+def describes_product(key: str) -> bool:
+    """Whether a dataset or band tag (default domain) describes the product, and so is kept: anything
+    but :data:`PIXEL_TAG_PREFIXES`. GDAL gives TIFF's own tags as ``TIFFTAG_IMAGEDESCRIPTION``,
+    ``TIFFTAG_SOFTWARE``, ``TIFFTAG_DATETIME`` and so on; histograms and overviews are not tags (they
+    live in ``.aux.xml`` files and the image's own levels) and are never copied either."""
+    return not key.upper().startswith(PIXEL_TAG_PREFIXES)
 
 
 def _grid_of(src: rasterio.io.DatasetReader) -> SceneGrid:
