@@ -13,8 +13,10 @@ context is fitted as hidden but written by the neighbour). Every such pixel is r
 value: one at or below 0 in linear units has no dB value and is not fitted from, but is filled like
 the rest. Every other pixel, nodata and masked pixels included, is written as it was read, byte for
 byte. Each window is audited against the original (:mod:`sardip.audit`) where
-it is large enough; the figures go to the sidecar. Progress: a bar over windows on a terminal, else a
-line per batch and every half minute of a batch's fit (``window 12/40, 3,200 px hidden, ETA 2 min``).
+it is large enough; the figures go to the sidecar, and a window the audit finds stops the scene before
+anything is written unless the provider accepts it (:mod:`sardip.scene.gate`). Progress: a bar over
+windows on a terminal, else a line per batch and every half minute of a batch's fit (``window 12/40,
+3,200 px hidden, ETA 2 min``).
 
 The workflow runs the same steps as separate jobs (:mod:`sardip.scene.jobs`): :func:`plan_scene`, then
 :func:`fill_windows` on parts of the windows (GPU jobs, like the tiles'), then :func:`publish`.
