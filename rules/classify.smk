@@ -74,7 +74,7 @@ rule evaluate_classifier:
 
 rule fig_confusion:
     input:
-        original="results/classify/{model}/confusion_original.csv",
+        original=rules.evaluate_classifier.output.confusion_original,
         result="results/classify/{model}/confusion_{image}.csv",
     output:
         figure=report(

@@ -6,7 +6,8 @@ rule paper_findings:
     input:
         per_class=rules.metrics_table.output.per_class,
         accuracy=expand(
-            "results/classify/{model}/accuracy.tsv", model=config["classify"]["models"]
+            rules.evaluate_classifier.output.accuracy,
+            model=config["classify"]["models"],
         ),
     output:
         findings=report(

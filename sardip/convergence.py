@@ -45,6 +45,7 @@ from sardip.dip.engine import TRAJECTORY_COLUMNS
 from sardip.geotiff import read_pair, read_raster
 from sardip.io import read_table
 from sardip.metrics import nia_ssim
+from sardip.tile_images import TILE_FILES
 
 #: Criterion names, in the order ``reason`` lists them.
 REASONS: tuple[str, ...] = ("failed", "nonfinite", "ssim_known", "loss_outlier", "loss_stalled")
@@ -184,7 +185,8 @@ def tile_table(selected: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"{tile}: no DIP result and no failure recorded for it")
         folder, status, why = by_tile.loc[tile, ["folder", "status", "reason"]]
         ok = status == "ok"
-        checks = output_checks(original, Path(folder) / "raw.tif", Path(folder) / "mask.tif") if ok else None
+        generated = Path(folder) / TILE_FILES["generated"]
+        checks = output_checks(original, generated, Path(folder) / "mask.tif") if ok else None
         nonfinite, nia = checks or (False, np.nan)
         rows.append({
             "tile_id": tile,

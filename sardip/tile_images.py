@@ -10,6 +10,8 @@ and figure says which one it shows.
 
 from __future__ import annotations
 
+import pandas as pd
+
 #: Image name -> its file in ``results/dip/<tile>/`` (written by :func:`sardip.inpaint.inpaint_file`).
 TILE_FILES: dict[str, str] = {"generated": "raw.tif", "published": "inpainted.tif"}
 #: The image names, the paper's first.
@@ -26,3 +28,10 @@ def check_image(image: str) -> str:
     if image not in TILE_FILES:
         raise ValueError(f"image {image!r}: expected one of {', '.join(IMAGES)}")
     return image
+
+
+def other_images(table: pd.DataFrame, image: str) -> list[str]:
+    """The images other than ``image`` (checked with :func:`check_image`) that ``table`` holds rows of, by
+    its ``image`` column (none without one): what a figure of one image must not be given."""
+    check_image(image)
+    return sorted(set(table["image"]) - {image}) if "image" in table.columns else []

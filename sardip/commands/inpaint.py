@@ -21,7 +21,7 @@ from sardip.fill import METHODS
 from sardip.geotiff import UNITS
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.masks import SPEC_HELP, MaskSpec, mask_sources
-from sardip.scene.anonymise import SceneSettings, anonymise_scene, sidecar_of
+from sardip.scene.anonymise import SceneSettings, anonymise_scene, review_paths, sidecar_of
 from sardip.scene.gate import (
     EXIT_DETECTABLE,
     DetectableEditError,
@@ -172,7 +172,7 @@ def _review(args: argparse.Namespace, candidate: Path | None, verdicts: list[Win
         return
     from sardip.figures.scene import scene_figure  # matplotlib, only when a review is asked for
 
-    picture = candidate.with_name(candidate.name.split(".CANDIDATE")[0] + ".review.png")
+    picture = review_paths(args.review, Path(args.out))[1]
     provenance = json.loads(sidecar_of(candidate).read_text())
     scene_figure(args.inputs, candidate, provenance, picture, first=[v.window for v in failing(verdicts)])
     print(f"review: candidate {candidate} (not published), picture {picture}")

@@ -22,7 +22,7 @@ from matplotlib.image import AxesImage
 from sardip.classes import PAPER_CLASSES
 from sardip.figures.common import save
 from sardip.paper import RESNET50_DIAGONAL
-from sardip.tile_images import LABELS, check_image
+from sardip.tile_images import LABELS, check_image, other_images
 
 PathLike = str | Path
 
@@ -52,10 +52,9 @@ def fig20_accuracy(accuracy: Mapping[str, pd.DataFrame], out: PathLike, image: s
         raise ValueError("fig20_accuracy: no accuracy table given")
     check_image(image)
     for model, table in accuracy.items():
-        others = sorted(set(table["image"]) - {image}) if "image" in table.columns else []
+        others = other_images(table, image)
         if others:
             raise ValueError(f"accuracy table of {model} holds the {', '.join(others)} image, not only {image}")
-    for model, table in accuracy.items():
         missing = [c for c in ACCURACY_COLUMNS if c not in table.columns]
         if missing:
             raise ValueError(f"accuracy table of {model} lacks columns {missing}")

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from sardip import paper
 from sardip.classes import PAPER_CLASSES
 from sardip.figures.common import save
-from sardip.tile_images import LABELS, check_image
+from sardip.tile_images import LABELS, other_images
 
 PathLike = str | Path
 BANDS = ("VV", "VH")
@@ -101,8 +101,7 @@ def _check_columns(per_tile: pd.DataFrame, image: str) -> str:
     missing = [c for c in ("tile_id", "land_cover", "band", "scenario", "metric", "value") if c not in per_tile]
     if missing:
         raise ValueError(f"per-tile metric table lacks columns {missing}")
-    check_image(image)
-    others = sorted(set(per_tile["image"]) - {image}) if "image" in per_tile.columns else []
+    others = other_images(per_tile, image)
     if others:
         raise ValueError(f"the {image} image's figure was given measurements of the {', '.join(others)} image")
     return f"image measured: {LABELS[image]}"

@@ -154,33 +154,34 @@ def anonymise_scene(
     output's safety and content), unless the audit finds the edit in a window and the settings do not
     accept it (:class:`sardip.scene.gate.DetectableEditError`, nothing written at ``out``). With
     ``settings.review`` the candidate raster and its sidecar go to that folder first, whatever the
-    verdict (:func:`review_path`)."""
+    verdict (:func:`review_paths`)."""
     settings = settings or SceneSettings()
     start = time.perf_counter()
     out = Path(out)
     with open_scene(inputs, settings) as scene:
         check_outputs(out, scene, mask, settings)
-        candidate = review_path(settings.review, out) if settings.review else None
+        candidate = review_paths(settings.review, out)[0] if settings.review else None
         if candidate:
             check_outputs(candidate, scene, mask, replace(settings, overwrite=True))
         plan = plan_scene(scene, mask, settings)
         patches, figures, device = fill_windows(scene, plan, plan.batches(settings.batch), settings)
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
-        verdicts = judge(figures)
         if candidate:
             review = {**provenance, "review_of": str(out)}
             publish(scene, candidate, patches, review, settings, 0.0, gate=False)
         try:
-            publish(scene, out, patches, provenance, settings, time.perf_counter() - start)
+            verdicts = publish(scene, out, patches, provenance, settings, time.perf_counter() - start)
         except DetectableEditError as err:
             err.candidate = candidate
             raise
     return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device, verdicts, candidate)
 
 
-def review_path(folder: str | Path, out: Path) -> Path:
-    """Where ``--review`` writes the candidate raster: a name that cannot pass for the published file."""
-    return Path(folder) / f"{out.stem}.CANDIDATE-NOT-PUBLISHED{out.suffix or '.tif'}"
+def review_paths(folder: str | Path, out: Path) -> tuple[Path, Path]:
+    """Where ``--review`` writes the candidate raster, under a name that cannot pass for the published
+    file, and its picture."""
+    folder = Path(folder)
+    return folder / f"{out.stem}.CANDIDATE-NOT-PUBLISHED{out.suffix or '.tif'}", folder / f"{out.stem}.review.png"
 
 
 def scene_provenance(
@@ -217,13 +218,14 @@ def publish(
     settings: SceneSettings,
     seconds: float,
     gate: bool = True,
-) -> None:
+) -> list[WindowVerdict]:
     """Judge every window (:mod:`sardip.scene.gate`); unless one fails and the settings do not accept
     it (:class:`~sardip.scene.gate.DetectableEditError`, nothing written), write the anonymised copy
     (provenance in its tags only if asked) and then its sidecar, which records the windows that failed
-    and whether they were accepted. ``gate=False`` writes a review candidate, which is never published."""
+    and whether they were accepted; return the verdicts. ``gate=False`` writes a review candidate,
+    which is never published."""
+    verdicts = judge(provenance["windows"])
     if gate:
-        verdicts = judge(provenance["windows"])
         bad = [v.window for v in failing(verdicts)]
         if bad and not settings.accept_detectable:
             raise DetectableEditError(str(out), verdicts)
@@ -231,6 +233,7 @@ def publish(
     tags = {"sardip_provenance": _json(provenance)} if settings.provenance_tags else None
     write_scene(scene, out, patches, cog=settings.cog, tags=tags)
     write_sidecar(sidecar_of(out), {**provenance, "seconds": seconds})
+    return verdicts
 
 
 def _json(value: object) -> str:

@@ -13,7 +13,7 @@ holds data). A scene with a failing window is not published (:class:`DetectableE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +37,7 @@ class WindowVerdict:
     hidden_pixels: int
     status: str
     bands: tuple[dict, ...] = ()
-    missed: tuple[str, ...] = field(default_factory=tuple)
+    missed: tuple[str, ...] = ()
     note: str = ""
 
 

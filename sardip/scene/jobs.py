@@ -32,7 +32,7 @@ from sardip.scene.anonymise import (
     publish,
     scene_provenance,
 )
-from sardip.scene.gate import judge, judge_window
+from sardip.scene.gate import judge_window
 from sardip.scene.output import Patch
 from sardip.scene.source import SceneError
 
@@ -123,8 +123,8 @@ def assemble(
         device = ", ".join(sorted(devices)) or "cpu"
         provenance = scene_provenance(scene, mask, settings, plan, figures, device)
         fitting = sum(f.get("seconds", 0.0) for f in figures)
-        publish(scene, out, patches, provenance, settings, fitting + time.perf_counter() - start)
-    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device, judge(figures))
+        verdicts = publish(scene, out, patches, provenance, settings, fitting + time.perf_counter() - start)
+    return SceneSummary(out, scene.units, figures, time.perf_counter() - start, device, verdicts)
 
 
 def window_table(provenance: dict, scene: str) -> pd.DataFrame:
