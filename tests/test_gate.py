@@ -32,7 +32,8 @@ def test_a_failing_window_leaves_no_file_and_exits_3_naming_window_band_detector
     assert "nothing written at" in captured.err and "--accept-detectable" in captured.err
     for band in ("VV", "VH"):
         line = next(x for x in captured.err.splitlines() if x.startswith(f"window r100c100, band {band}: detector"))
-        assert "finds the edit: AUC" in line and "excess" in line and "(target <= 0.07)" in line
+        assert "finds the edit: AUC" in line and "against a limit of" in line and "excess" in line
+        assert "the natural range of 64 untouched boxes of its shape nearby, false-alarm rate 5%" in line
 
 
 def test_a_failing_run_keeps_an_earlier_publication_as_it_was(tmp_path):
@@ -74,8 +75,9 @@ def test_windows_too_small_to_audit_are_published_and_said_so(tmp_path, capsys):
 
 
 def _record(ok: bool, band: str = "VV") -> dict:
-    return {"band": band, "detector": "cooc", "auc_result": 0.6, "auc_original": 0.58,
-            "auc_excess": 0.02 if ok else 0.2, "enl_ratio_factor": 1.1, "epi_hole": 0.9 if ok else 0.2,
+    return {"band": band, "detector": "cooc", "auc_result": 0.6, "auc_original": 0.58, "auc_limit": 0.62,
+            "auc_excess": -0.02 if ok else 0.2, "natural_boxes": 40, "natural_false_alarm": 0.05,
+            "enl_ratio_factor": 1.1, "epi_hole": 0.9 if ok else 0.2,
             "hole_correlation": 0.1, "ok_auc": ok, "ok_enl": True, "ok_epi": ok, "ok_correlation": True,
             "ok": ok}  # fmt: skip
 
@@ -97,3 +99,12 @@ def test_judge_reads_every_kind_of_window_record():
     assert "1 pass, 1 fail, 1 not audited, 1 no data" in summary_line(verdicts)
     assert verdict_table(verdicts, limit=2).splitlines()[-1] == "... 2 more windows (all in the sidecar)"
     assert judge_window(figures[0]).missed == ()
+
+
+def test_a_large_area_is_judged_against_untouched_boxes_read_beyond_its_window(tmp_path):
+    """A 60 px area's window (64 px margin) holds no untouched box of its shape: the audit reads further."""
+    out = tmp_path / "large.tif"
+    assert main(["inpaint", str(REAL_S1), "--mask", "box:80,140,80,140", "-o", str(out), *FAST,
+                 "--accept-detectable"]) == 0  # fmt: skip
+    window = json.loads(out.with_name("large.provenance.json").read_text())["windows"][0]
+    assert window["rows"] == [16, 204] and all(band["natural_boxes"] >= 16 for band in window["audit"])

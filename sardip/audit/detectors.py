@@ -43,6 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,13 +53,15 @@ from sardip.audit.forensic import (
     COOC_COARSE,
     COOC_FINE,
     cooc_codes,
-    cooc_samples,
+    cooc_score,
     ratio_score,
+    seam_geometry,
     seam_samples,
     speckle_ratio,
 )
 from sardip.audit.local import local_lag1, local_mean, windows_in
 from sardip.audit.localiser import DEFAULT_MODEL, logits
+from sardip.audit.natural import CALIBRATION, Calibration, box_aucs, natural_range, reference_offsets
 from sardip.audit.roc import roc_auc
 from sardip.geotiff import read_pair
 from sardip.masks import make_mask, ring_mask
@@ -82,7 +85,9 @@ MIN_RING_SHARE = 0.5
 
 #: Pass criteria (result against the untouched original's baseline).
 TARGETS: dict[str, float] = {
-    "max_auc_excess": 0.07,  # every detector's AUC at most this above its baseline AUC
+    # without a natural range (too few reference boxes): every detector's AUC at most this above the
+    # untouched image's at the same place
+    "max_auc_excess": 0.07,
     "enl_ratio_factor": 1.5,  # hole/ring ENL ratio within this factor of the baseline's ratio
     "epi_min": 0.7,
     "epi_max": 1.4,
@@ -138,18 +143,12 @@ def local_cv(db: np.ndarray, w: int) -> np.ndarray:
     return np.sqrt(var) / np.maximum(mean, 1e-30)
 
 
-#: (prepared dB band, hole, ring, window) -> (samples from the edit, samples from around it).
-Samples = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
-
-
-def hole_and_ring(statistic: Callable[[np.ndarray, int], np.ndarray]) -> Samples:
-    """The samples of a map detector: its statistic at the hole's pixels against the ring's."""
-
-    def samples(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-        stat = statistic(db, w)
-        return stat[hole], stat[ring]
-
-    return samples
+#: (hole, ring) -> what a detector of its own samples derives from the candidate area alone (contours).
+Geometry = Callable[[np.ndarray, np.ndarray], Any]
+#: (prepared dB band, geometry, window) -> (samples from the edit, samples from around it).
+Samples = Callable[[np.ndarray, Any, int], tuple[np.ndarray, np.ndarray]]
+#: (prepared dB band, window) -> a statistic per pixel.
+Statistic = Callable[[np.ndarray, int], np.ndarray]
 
 
 def _as_is(db: np.ndarray) -> np.ndarray:
@@ -158,55 +157,90 @@ def _as_is(db: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Detector:
-    """A blind detector: ``samples`` of ``prepare(db)`` for each window side of ``windows``, ranked by ROC
-    AUC. ``prepare`` holds what does not depend on the window (a net's forward pass, residual codes),
-    so it runs once per band; with ``uses_model`` it is called as ``prepare(model, db)``, the weights
-    file of the learned detector given to :func:`audit`. ``one_sided``: the statistic is known to rise
-    where pixels were edited, so the AUC is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
+    """A blind detector, ranked by ROC AUC for each window side of ``windows``: a ``statistic`` map of
+    ``prepare(db)``, its values at the hole against the ring's, or, for a detector that needs the
+    candidate area itself (a contour), its own ``samples`` of the ``geometry`` of the hole and ring.
+    ``prepare`` holds what does not depend on
+    the window (a net's forward pass, residual codes), so it runs once per band; with ``uses_model``
+    it is called as ``prepare(model, db)``, the weights file of the learned detector given to
+    :func:`audit`. ``one_sided``: the statistic is known to rise where pixels were edited, so the AUC
+    is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
 
     description: str
-    samples: Samples
+    statistic: Statistic | None = None
+    samples: Samples | None = None
+    geometry: Geometry | None = None
     windows: tuple[int, ...] = WINDOWS
     prepare: Callable[..., np.ndarray] = _as_is
     one_sided: bool = False
     uses_model: bool = False
 
+    def __post_init__(self) -> None:
+        if (self.statistic is None) == (self.samples is None) or (self.samples is None) != (self.geometry is None):
+            raise ValueError(f"detector {self.description!r}: give a statistic map, or samples and their geometry")
+
+    def fold(self, auc: np.ndarray | float) -> np.ndarray | float:
+        """The score of an AUC: as it is (``one_sided``) or ``max(AUC, 1 - AUC)``."""
+        return auc if self.one_sided else np.fmax(auc, 1 - auc)
+
+    def scores(
+        self, prepared: np.ndarray, hole: np.ndarray, ring: np.ndarray, w: int, offsets: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """(the AUC of the hole against the ring, the AUCs (n,) of the same hole and ring moved by each of
+        ``offsets`` (n, 2): :func:`sardip.audit.natural.box_aucs`), unfolded."""
+        if self.statistic is not None:
+            stat = self.statistic(prepared, w)
+            return roc_auc(stat[hole], stat[ring]), box_aucs(stat, hole, ring, offsets)
+        # a detector of its own samples sees each moved box through a crop around it (pad: its window)
+        rows, cols = np.nonzero(hole | ring)
+        pad = w + 2
+        r0, r1, c0, c1 = rows.min() - pad, rows.max() + 1 + pad, cols.min() - pad, cols.max() + 1 + pad
+        big = np.pad(prepared, pad, mode="edge")
+        crop = (slice(r0 + pad, r1 + pad), slice(c0 + pad, c1 + pad))
+        shape = self.geometry(np.pad(hole, pad)[crop], np.pad(ring, pad)[crop])
+        moved = [
+            roc_auc(*self.samples(big[r0 + pad + dr : r1 + pad + dr, c0 + pad + dc : c1 + pad + dc], shape, w))
+            for dr, dc in offsets
+        ]
+        return roc_auc(*self.samples(prepared, self.geometry(hole, ring), w)), np.array(moved, dtype=np.float64)
+
 
 #: Name -> detector. Scores appear as ``auc_<name>`` (per window) and ``auc_<name>_max``.
 DETECTORS: dict[str, Detector] = {
-    "cv": Detector("local coefficient of variation of linear intensity (missing speckle)", hole_and_ring(local_cv)),
-    "lag1": Detector("local lag-1 autocorrelation of dB values (texture grain)", hole_and_ring(local_lag1)),
+    "cv": Detector("local coefficient of variation of linear intensity (missing speckle)", local_cv),
+    "lag1": Detector("local lag-1 autocorrelation of dB values (texture grain)", local_lag1),
     "cooc": Detector(
         "outlier score of third-order residual co-occurrences, 3 levels, against the image's own model (Splicebuster)",
-        cooc_samples(COOC_COARSE),
-        COOC_WINDOWS,
-        partial(cooc_codes, quantiser=COOC_COARSE),
+        cooc_score(COOC_COARSE),
+        windows=COOC_WINDOWS,
+        prepare=partial(cooc_codes, quantiser=COOC_COARSE),
     ),
     "cooc5": Detector(
         "outlier score of third-order residual co-occurrences, 5 levels: the grain's fine structure "
         "(runs of large residuals of alternating sign)",
-        cooc_samples(COOC_FINE),
-        COOC_WINDOWS,
-        partial(cooc_codes, quantiser=COOC_FINE),
+        cooc_score(COOC_FINE),
+        windows=COOC_WINDOWS,
+        prepare=partial(cooc_codes, quantiser=COOC_FINE),
     ),
     "ratio": Detector(
         "outlier score of the ratio image's local mean, variance and correlation (intensity over local mean)",
-        hole_and_ring(ratio_score),
-        COOC_WINDOWS,
-        speckle_ratio,
+        ratio_score,
+        windows=COOC_WINDOWS,
+        prepare=speckle_ratio,
     ),
     "learned": Detector(
         "CNN localiser trained on the audit's own fills, filled-or-real logit (sardip.audit.localiser)",
-        hole_and_ring(local_mean),
-        LEARNED_WINDOWS,
-        logits,
+        local_mean,
+        windows=LEARNED_WINDOWS,
+        prepare=logits,
         one_sided=True,
         uses_model=True,
     ),
     "seam": Detector(
         "dB step across the hidden area's boundary against parallel contours inside and around it",
-        seam_samples,
-        SEAM_WINDOWS,
+        samples=seam_samples,
+        geometry=seam_geometry,
+        windows=SEAM_WINDOWS,
     ),
 }
 
@@ -217,8 +251,12 @@ def _fill_nan(db: np.ndarray) -> np.ndarray:
     return np.where(finite, db, np.median(db[finite]) if finite.any() else 0.0).astype(np.float64)
 
 
-def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int, model: Path) -> dict:
-    """Every statistic of one band of one subject: {(metric, window): value}."""
+def _subject_rows(
+    db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int, model: Path, offsets: np.ndarray
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Every statistic of one band of one subject, {(metric, window): value}, and per detector the
+    scores (n,) of the reference boxes the hole and ring moved by each of ``offsets`` (n, 2) make
+    (the largest over the detector's windows)."""
     intensity = 10 ** (db.astype(np.float64) / 10)
     known = ~hole & np.isfinite(db)
     ring_centres = ring & windows_in(known, w_enl)
@@ -235,16 +273,39 @@ def _subject_rows(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w_enl: int
         out[(f"grain_lag{lag}_hole", None)] = region_lag_corr(db, hole, lag)
         out[(f"grain_lag{lag}_ring", None)] = region_lag_corr(db, ring, lag)
     filled = _fill_nan(db)
+    references = {}
     for name, detector in DETECTORS.items():
-        scores = []
+        scores, moved = [], []
         prepared = detector.prepare(model, filled) if detector.uses_model else detector.prepare(filled)
         for w in detector.windows:
-            auc = roc_auc(*detector.samples(prepared, hole, ring, w))
-            score = auc if detector.one_sided or not np.isfinite(auc) else max(auc, 1 - auc)
-            out[(f"auc_{name}", w)] = score
-            scores.append(score)
+            auc, others = detector.scores(prepared, hole, ring, w, offsets)
+            out[(f"auc_{name}", w)] = float(detector.fold(auc))
+            scores.append(out[(f"auc_{name}", w)])
+            moved.append(detector.fold(others))
         out[(f"auc_{name}_max", None)] = float(np.nanmax(scores)) if np.isfinite(scores).any() else float("nan")
-    return out
+        with np.errstate(invalid="ignore"):
+            references[name] = np.fmax.reduce(np.stack(moved), axis=0) if len(offsets) else np.zeros(0)
+    return out, references
+
+
+def _natural_rows(
+    bands: Sequence[str], references: dict[str, dict[str, np.ndarray]], calibration: Calibration
+) -> list[dict]:
+    """The rows of subject ``natural``: per band ``natural_boxes`` and, where there are enough, per detector
+    the reference boxes' median and spread (``auc_<name>_median``, ``auc_<name>_spread``) and the
+    threshold on the largest standardised score (``natural_threshold``), :mod:`sardip.audit.natural`."""
+    columns = [(band, name) for band in bands for name in DETECTORS]
+    matrix = np.stack([references[band][name] for band, name in columns], axis=1)
+    boxes = matrix.shape[0]
+    rows = [{"band": band, "metric": "natural_boxes", "value": float(boxes)} for band in bands]
+    if boxes >= calibration.min_references:
+        natural = natural_range(matrix, calibration)
+        basis = {"natural_threshold": natural.threshold, "natural_false_alarm": calibration.false_alarm}
+        rows += [{"band": band, "metric": m, "value": v} for band in bands for m, v in basis.items()]
+        for (band, name), median, spread in zip(columns, natural.median, natural.spread, strict=True):
+            rows.append({"band": band, "metric": f"auc_{name}_median", "value": float(median)})
+            rows.append({"band": band, "metric": f"auc_{name}_spread", "value": float(spread)})
+    return [{**row, "subject": "natural", "window": None} for row in rows]
 
 
 def audit(
@@ -253,12 +314,18 @@ def audit(
     hidden: np.ndarray,
     bands: Sequence[str] = ("VV", "VH"),
     model: str | Path = DEFAULT_MODEL,
+    *,
+    avoid: np.ndarray | None = None,
+    calibration: Calibration = CALIBRATION,
 ) -> pd.DataFrame:
     """The audit of one tile as a long table (columns :data:`COLUMNS`).
 
     ``original`` and ``result`` (C, H, W) dB, ``hidden`` (H, W) bool (True = edited); ``model`` the
     learned detector's weights (:mod:`sardip.audit.localiser`). Pixels NaN in
     either image are left out of H and R. ``window`` is the ENL or detector window (NA otherwise).
+    Subjects ``result`` and ``original`` hold the statistics of each image; ``natural`` the natural
+    range of the detectors in the original (:mod:`sardip.audit.natural`), from reference boxes that
+    touch neither a hidden pixel, nor one of ``avoid`` (other edited pixels), nor a missing one.
     Raises :class:`AuditError` when H is too small to judge (no ``MIN_HOLE_SIDE`` px square) or too
     large for a ring (fewer known pixels left around it than ``MIN_RING_SHARE`` of its area).
     """
@@ -276,39 +343,50 @@ def audit(
             f"the hidden area ({int(hidden.sum())} px) holds no {MIN_HOLE_SIDE}x{MIN_HOLE_SIDE} px square: too small "
             "to measure its speckle (ENL), edges (EPI) or local statistics; audit a larger area"
         )
-    rows: list[dict] = []
-    w_enl = enl_window(hidden)
+    regions = {}
     for band, orig_b, res_b in zip(bands, original, result, strict=True):
         valid = np.isfinite(orig_b) & np.isfinite(res_b)
-        hole = hidden & valid
-        ring = ring_mask(hidden, valid)
+        regions[band] = (hidden & valid, ring_mask(hidden, valid))
+        hole, ring = regions[band]
         if ring.sum() < MIN_RING_SHARE * hole.sum():
             raise AuditError(
                 f"band {band}: the mask hides {hidden.mean():.1%} of the raster, leaving {int(ring.sum())} known "
                 f"pixels for the ring around {int(hole.sum())} hidden ones (at least {MIN_RING_SHARE:.0%} of the "
                 "hole's area is needed to compare them); audit a smaller area or a larger raster"
             )
+    footprint = np.logical_or.reduce([hole | ring for hole, ring in regions.values()])
+    forbidden = hidden | ~np.isfinite(original).all(axis=0) | (False if avoid is None else np.asarray(avoid, bool))
+    offsets = reference_offsets(footprint, forbidden, calibration)
+    rows: list[dict] = []
+    references = {}
+    w_enl = enl_window(hidden)
+    for band, orig_b, res_b in zip(bands, original, result, strict=True):
+        hole, ring = regions[band]
         for subject, db in (("result", res_b), ("original", orig_b)):
-            values = _subject_rows(db, hole, ring, w_enl, Path(model))
+            boxes = offsets if subject == "original" else offsets[:0]
+            values, moved = _subject_rows(db, hole, ring, w_enl, Path(model), boxes)
             if subject == "result":
                 values[("epi_hole", None)] = epi(orig_b, res_b, hole)[0]
                 x, y = orig_b[hole], res_b[hole]
                 corr = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else 0.0
                 values[("hole_correlation", None)] = float(corr)
+            else:
+                references[band] = moved
             for (metric, window), value in values.items():
                 rows.append({"band": band, "subject": subject, "metric": metric, "window": window, "value": value})
+    rows += _natural_rows(bands, references, calibration)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype({"window": "Int64", "value": "float64"})
 
 
 def target_checks(figures: pd.DataFrame) -> pd.DataFrame:
     """Whether the verdict figures of each row (``auc_excess``, ``enl_ratio_factor``, ``epi_hole``,
-    ``hole_correlation``) meet :data:`TARGETS`: ``ok_auc``, ``ok_enl``, ``ok_epi``, ``ok_correlation``
-    and ``ok`` (all four); NaN meets nothing."""
+    ``hole_correlation``) meet :data:`TARGETS`: ``ok_auc`` (no detector above its limit),
+    ``ok_enl``, ``ok_epi``, ``ok_correlation`` and ``ok`` (all four); NaN meets nothing."""
     factor = TARGETS["enl_ratio_factor"]
     checks = pd.DataFrame(
         {
-            "ok_auc": figures["auc_excess"] <= TARGETS["max_auc_excess"],
+            "ok_auc": figures["auc_excess"] <= 0,
             "ok_enl": figures["enl_ratio_factor"].between(1 / factor, factor),
             "ok_epi": figures["epi_hole"].between(TARGETS["epi_min"], TARGETS["epi_max"]),
             "ok_correlation": figures["hole_correlation"] <= TARGETS["max_hole_correlation"],
@@ -319,20 +397,38 @@ def target_checks(figures: pd.DataFrame) -> pd.DataFrame:
     return checks
 
 
+def _limits(value: pd.Series) -> tuple[dict[str, float], dict[str, float]]:
+    """(detector -> the AUC it may reach, what the limits stand on) of one band's audit values: the
+    natural range's limit where there were enough reference boxes, else the untouched image's AUC at
+    the same place plus ``max_auc_excess``."""
+    basis = {m: float(value.get(("natural", m), np.nan)) for m in ("natural_boxes", "natural_false_alarm")}
+    threshold = float(value.get(("natural", "natural_threshold"), np.nan))
+    if np.isfinite(threshold):
+        natural = value["natural"]
+        limits = {d: natural[f"auc_{d}_median"] + threshold * natural[f"auc_{d}_spread"] for d in DETECTORS}
+        return limits, basis
+    return {d: value["original", f"auc_{d}_max"] + TARGETS["max_auc_excess"] for d in DETECTORS}, basis
+
+
 def verdict(table: pd.DataFrame) -> pd.DataFrame:
     """Per band, the target figures of :data:`TARGETS` and whether each is met.
 
-    Columns: ``band``, ``detector`` (the one that finds the edit best), its ``auc_result`` and
-    ``auc_original`` (``auc_<name>_max`` of the result and of the baseline) and ``auc_excess`` (their
-    difference, the maximum over detectors), ``excess_<name>`` for every detector,
-    ``enl_ratio_factor`` (result ratio / baseline ratio), ``epi_hole``, ``hole_correlation``, and the
+    Columns: ``band``, ``detector`` (the one furthest above, or nearest below, its limit), its
+    ``auc_result`` (``auc_<name>_max`` of the result), ``auc_original`` (the same of the untouched
+    image), ``auc_limit`` (what it may reach: the natural range's limit, :mod:`sardip.audit.natural`,
+    from ``natural_boxes`` reference boxes; with too few of them, 0 boxes or under
+    ``min_references``, ``auc_original + max_auc_excess``) and ``auc_excess`` (``auc_result -
+    auc_limit``, at most 0 to pass), ``natural_boxes`` and ``natural_false_alarm`` (NaN without a
+    natural range), ``excess_<name>`` for every detector, ``enl_ratio_factor``
+    (result ratio / baseline ratio), ``epi_hole``, ``hole_correlation``, and the
     :func:`target_checks` columns.
     """
     out = []
     for band, rows in table.groupby("band", sort=False):
         value = rows.set_index(["subject", "metric"])["value"]
         value = value[~value.index.duplicated()]
-        excess = {d: value["result", f"auc_{d}_max"] - value["original", f"auc_{d}_max"] for d in DETECTORS}
+        limits, basis = _limits(value)
+        excess = {d: value["result", f"auc_{d}_max"] - limits[d] for d in DETECTORS}
         worst = max(excess, key=lambda d: -np.inf if np.isnan(excess[d]) else excess[d])
         factor = value["result", "enl_ratio"] / value["original", "enl_ratio"]
         out.append(
@@ -341,7 +437,9 @@ def verdict(table: pd.DataFrame) -> pd.DataFrame:
                 "detector": worst,
                 "auc_result": value["result", f"auc_{worst}_max"],
                 "auc_original": value["original", f"auc_{worst}_max"],
+                "auc_limit": limits[worst],
                 "auc_excess": excess[worst],
+                **basis,
                 **{f"excess_{d}": excess[d] for d in DETECTORS},
                 "enl_ratio_factor": factor,
                 "epi_hole": value["result", "epi_hole"],
@@ -361,9 +459,8 @@ def missed_targets(checks: pd.DataFrame) -> list[str]:
         band = row["band"]
         if not row["ok_auc"]:
             lines.append(
-                f"band {band}: detector {row['detector']} finds the edit: AUC {row['auc_result']:.3f} against "
-                f"{row['auc_original']:.3f} on the untouched image, excess {row['auc_excess']:.3f} "
-                f"(target <= {TARGETS['max_auc_excess']})"
+                f"band {band}: detector {row['detector']} finds the edit: AUC {row['auc_result']:.3f} against a "
+                f"limit of {row['auc_limit']:.3f} ({limit_basis(row)}), excess {row['auc_excess']:.3f}"
             )
         if not row["ok_enl"]:
             lines.append(
@@ -380,6 +477,16 @@ def missed_targets(checks: pd.DataFrame) -> list[str]:
                 f"still there (target <= {TARGETS['max_hole_correlation']})"
             )
     return lines
+
+
+def limit_basis(row: dict) -> str:
+    """What a verdict row's ``auc_limit`` stands on, in words."""
+    boxes = int(np.nan_to_num(row.get("natural_boxes", 0)))
+    if np.isfinite(row.get("natural_false_alarm", np.nan)):
+        return (f"the natural range of {boxes} untouched boxes of its shape nearby, "
+                f"false-alarm rate {row['natural_false_alarm']:.0%}")  # fmt: skip
+    return (f"{boxes} untouched boxes of its shape fit nearby, too few for a natural range: the untouched "
+            f"image's AUC {row['auc_original']:.3f} + {TARGETS['max_auc_excess']}")  # fmt: skip
 
 
 def audit_files(

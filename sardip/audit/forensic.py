@@ -4,7 +4,7 @@ Each is blind to the edit (its statistic is computed over the whole image withou
 returns, for one window side, the samples :mod:`sardip.audit.detectors` ranks by ROC AUC (what does
 not depend on the window, :func:`cooc_codes` and :func:`speckle_ratio`, is computed once per band):
 
-- :func:`cooc_samples`, residual co-occurrences in the manner of Splicebuster (Cozzolino, Poggi and
+- :func:`cooc_score`, residual co-occurrences in the manner of Splicebuster (Cozzolino, Poggi and
   Verdoliva 2015): third-order high-pass residuals along rows and columns, quantised relative to their
   robust spread (:func:`cooc_codes`), co-occurrences of three consecutive levels along and across the
   residual's direction, their local histograms in a window, and the Mahalanobis distance of each
@@ -19,8 +19,8 @@ not depend on the window, :func:`cooc_codes` and :func:`speckle_ratio`, is compu
   variance and lag-1 correlation of the ratio are scored against the image's own model.
 - :func:`seam_samples`, an analyst scanning closed contours: the dB step across the hidden area's
   boundary, averaged along the boundary, against the same step across parallel contours inside the
-  hole and in the ring. It needs the candidate contour, so it ranks its own samples instead of a
-  hole-versus-ring map.
+  hole and in the ring (:func:`seam_geometry`). It needs the candidate contour, so it ranks its own
+  samples instead of a hole-versus-ring map.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
@@ -111,8 +112,10 @@ def outlier_score(features: np.ndarray) -> np.ndarray:
     model (:func:`fit_outlier_model`), fitted on the windows of a grid (:func:`_model_grid`: neighbouring
     windows overlap, so a denser grid adds little)."""
     k = features.shape[0]
-    model = fit_outlier_model(features[(slice(None), *_model_grid(features.shape[1:]))].reshape(k, -1).T)
-    return outlier_distance(features.reshape(k, -1).T, model).reshape(features.shape[1:])
+    mean, whiten = fit_outlier_model(features[(slice(None), *_model_grid(features.shape[1:]))].reshape(k, -1).T)
+    flat = features.reshape(k, -1)
+    projected = whiten.T @ (flat - mean[:, None])  # pixels along the last axis: contiguous products
+    return np.sqrt(np.einsum("ij,ij->j", projected, projected)).reshape(features.shape[1:])
 
 
 @cache
@@ -149,29 +152,20 @@ def cooc_codes(db: np.ndarray, quantiser: tuple[float, int]) -> np.ndarray:
     return np.stack(out)
 
 
-def cooc_samples(
-    quantiser: tuple[float, int],
-) -> Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
-    """The ``cooc`` detectors' samples for one quantiser: the outlier score (:func:`fit_outlier_model`) of
-    each ``w`` x ``w`` window's residual co-occurrence histograms (per code map of :func:`cooc_codes`,
-    square-rooted, so rare and common triples weigh alike) at the hole's and the ring's pixels. The
-    histograms are taken only there and on the model's grid: with five levels a window has 156 of
-    them."""
+def cooc_score(quantiser: tuple[float, int]) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The ``cooc`` detectors' statistic for one quantiser: the outlier score (:func:`fit_outlier_model`,
+    fitted on the model's grid) of each pixel's ``w`` x ``w`` window of residual co-occurrence
+    histograms (per code map of :func:`cooc_codes`, square-rooted, so rare and common triples weigh
+    alike). With five levels a window has 156 of them."""
     classes = int(_cooc_classes(quantiser[1]).max()) + 1
 
-    def samples(codes: np.ndarray, hole: np.ndarray, ring: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-        grid = np.zeros(hole.shape, bool)
-        grid[_model_grid(hole.shape)] = True
-        points = grid | hole | ring
-        features = np.empty((int(points.sum()), len(codes) * classes))
+    def score(codes: np.ndarray, w: int) -> np.ndarray:
+        features = np.empty((len(codes) * classes, *codes.shape[1:]))
         for i, (code_map, c) in enumerate(product(codes, range(classes))):
-            share = local_mean((code_map == c).astype(np.float64), w)[points]
-            features[:, i] = np.sqrt(np.clip(share, 0.0, 1.0))
-        score = np.zeros(hole.shape)
-        score[points] = outlier_distance(features, fit_outlier_model(features[grid[points]]))
-        return score[hole], score[ring]
+            features[i] = np.sqrt(np.clip(local_mean((code_map == c).astype(np.float64), w), 0.0, 1.0))
+        return outlier_score(features)
 
-    return samples
+    return score
 
 
 def speckle_ratio(db: np.ndarray) -> np.ndarray:
@@ -189,21 +183,52 @@ def ratio_score(ratio: np.ndarray, w: int) -> np.ndarray:
     return outlier_score(np.stack([mean, np.log(var), local_lag1(ratio, w)]))
 
 
-def _contour_steps(db: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(contour, step): the pixels of ``region`` with a 4-neighbour outside it, and the mean absolute dB
-    difference to those neighbours (0 elsewhere). Neighbours beyond the image do not count."""
-    total = np.zeros(db.shape)
-    count = np.zeros(db.shape)
-    padded_db = np.pad(db, 1, mode="edge")
-    padded_region = np.pad(region, 1, constant_values=True)
-    h, w = db.shape
-    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-        nb_db = padded_db[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
-        crossing = region & ~padded_region[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
-        total += np.where(crossing, np.abs(db - nb_db), 0.0)
-        count += crossing
+#: The four neighbours a contour pixel's step is taken to.
+_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+class SeamGeometry(NamedTuple):
+    """The contours :func:`seam_samples` compares, which depend on the hidden area alone: per contour,
+    the (4, H, W) pixels of its region whose neighbour in each direction lies outside it; the
+    hole's boundary (``boundary``), the pixels whose 3 x 3 square lies in the hole and ring
+    (``inside``), and the parallel contours that fit there (``others``)."""
+
+    boundary: np.ndarray
+    inside: np.ndarray
+    others: tuple[np.ndarray, ...]
+
+
+def _crossings(region: np.ndarray) -> np.ndarray:
+    """(4, H, W): the pixels of ``region`` whose neighbour in each direction lies outside it (neighbours
+    beyond the image do not count)."""
+    padded = np.pad(region, 1, constant_values=True)
+    h, w = region.shape
+    return np.stack([region & ~padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in _NEIGHBOURS])
+
+
+def seam_geometry(hole: np.ndarray, ring: np.ndarray) -> SeamGeometry:
+    """The hole's boundary and the contours :data:`SEAM_OFFSETS` px inside the hole and out in the ring
+    whose pixels and outer neighbours all lie in the hole or the ring."""
+    inside = ndimage.binary_erosion(hole | ring, _SQUARE)
+    others = []
+    for offset in SEAM_OFFSETS:
+        for region in (
+            ndimage.binary_dilation(hole, _SQUARE, iterations=offset),
+            ndimage.binary_erosion(hole, _SQUARE, iterations=offset),
+        ):
+            crossings = _crossings(region)
+            contour = crossings.any(axis=0)
+            if contour.any() and not (contour & ~inside).any():
+                others.append(crossings)
+    return SeamGeometry(_crossings(hole), inside, tuple(others))
+
+
+def _steps(differences: np.ndarray, crossings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(contour, step): a contour's pixels and the mean absolute dB difference to their neighbours
+    outside its region (0 elsewhere), from every pixel's ``differences`` (4, H, W) to its neighbours."""
+    count = crossings.sum(axis=0)
     contour = count > 0
-    return contour, np.where(contour, total / np.maximum(count, 1), 0.0)
+    return contour, np.where(contour, (differences * crossings).sum(axis=0) / np.maximum(count, 1), 0.0)
 
 
 def _along(contour: np.ndarray, step: np.ndarray, w: int) -> np.ndarray:
@@ -213,21 +238,15 @@ def _along(contour: np.ndarray, step: np.ndarray, w: int) -> np.ndarray:
     return mean[contour]
 
 
-def seam_samples(db: np.ndarray, hole: np.ndarray, ring: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+def seam_samples(db: np.ndarray, geometry: SeamGeometry, w: int) -> tuple[np.ndarray, np.ndarray]:
     """(boundary, elsewhere): the step across the hole's boundary, averaged over ``w`` px of boundary,
-    and the same across the contours :data:`SEAM_OFFSETS` px inside the hole and out in the ring (those
-    whose pixels and outer neighbours all lie in the hole or the ring)."""
-    inside = ndimage.binary_erosion(hole | ring, _SQUARE)
-    boundary, step = _contour_steps(db, hole)
-    others = []
-    for offset in SEAM_OFFSETS:
-        for region in (
-            ndimage.binary_dilation(hole, _SQUARE, iterations=offset),
-            ndimage.binary_erosion(hole, _SQUARE, iterations=offset),
-        ):
-            contour, contour_step = _contour_steps(db, region)
-            if contour.any() and not (contour & ~inside).any():
-                others.append(_along(contour, contour_step, w))
-    if not others:
+    and the same across the parallel contours of ``geometry`` (:func:`seam_geometry`)."""
+    if not geometry.others:
         return np.empty(0), np.empty(0)
+    padded = np.pad(db, 1, mode="edge")
+    h, w_ = db.shape
+    differences = np.stack([np.abs(db - padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w_]) for dy, dx in _NEIGHBOURS])
+    boundary, step = _steps(differences, geometry.boundary)
+    inside = geometry.inside
+    others = [_along(*_steps(differences, crossings), w) for crossings in geometry.others]
     return _along(boundary & inside, step * inside, w), np.concatenate(others)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sardip.audit import DETECTORS, TARGETS, audit_files, missed_targets, verdict
 from sardip.audit.localiser import DEFAULT_MODEL, load
+from sardip.audit.natural import CALIBRATION
 from sardip.commands import add_comparison_arguments
 
 
@@ -45,7 +46,8 @@ def as_json(table: pd.DataFrame, checks: pd.DataFrame) -> dict:
         nested.setdefault(row.band, {}).setdefault(row.subject, {})[key] = _clean(row.value)
     records = [{k: (_clean(v) if isinstance(v, float) else v) for k, v in r.items()} for r in checks.to_dict("records")]
     detectors = {name: d.description for name, d in DETECTORS.items()}
-    return {"audit": nested, "verdict": records, "targets": TARGETS, "detectors": detectors}
+    return {"audit": nested, "verdict": records, "targets": TARGETS, "calibration": CALIBRATION.as_dict(),
+            "detectors": detectors}  # fmt: skip
 
 
 def as_text(table: pd.DataFrame, checks: pd.DataFrame) -> str:
@@ -67,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(as_json(table, checks), indent=2))
     else:
         print(as_text(table, checks))
-        print("\nsubject original = the untouched image with the same mask (the baseline).")
+        print("\nsubject original = the untouched image with the same mask; subject natural = the detectors' range")
+        print("over untouched boxes of the mask's shape elsewhere in the original (auc_<name>_median, _spread;")
+        print("a detector's limit is median + natural_threshold x spread).")
         print("auc_*: two-sided ROC AUC of hidden vs ring pixels (seam: the boundary vs parallel contours;")
         print("learned: one-sided, its filled-or-real logit), 0.5 = undetectable.")
     if not args.check:

@@ -51,7 +51,7 @@ from sardip.scene.gate import DetectableEditError, WindowVerdict, failing, judge
 from sardip.scene.output import Patch, check_output, write_scene, write_sidecar
 from sardip.scene.settings import SceneSettings
 from sardip.scene.source import Scene, SceneError, WindowValues
-from sardip.scene.windows import SceneMask, SceneWindow, plan_windows
+from sardip.scene.windows import Box, SceneMask, SceneWindow, plan_windows
 from sardip.seeds import tile_seed
 
 log = logging.getLogger(__name__)
@@ -279,7 +279,8 @@ def fill_windows(
             for window, read, hidden, own, fill, seed, ssim in zip(
                 batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True
             ):
-                patch, figure = _paste(scene, window, read, (hidden, own), fill, (speckle, seed), model)
+                patch, figure, result_db = _paste(scene, window, read, (hidden, own), fill, (speckle, seed))
+                figure["audit"] = _audit_window(scene, plan.mask, window, (read.db, result_db), (hidden, own), model)
                 patches.append(patch)
                 figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
             progress.done(planned, hidden_px)
@@ -400,11 +401,11 @@ def _duration(seconds: float) -> str:
 
 def _paste(
     scene: Scene, window: SceneWindow, read: WindowValues, hidden: tuple[np.ndarray, np.ndarray], fill: np.ndarray,
-    grain: tuple[bool, int], model: Path,
-) -> tuple[Patch, dict]:  # fmt: skip
-    """The window's patch (its own hidden pixels that hold data, whatever their value) and its figures
-    (audit under the learned detector's weights ``model``, where the area allows). ``hidden`` is (every
-    hidden pixel of the window, its own); ``grain`` (speckle-consistent filling or not, its seed)."""
+    grain: tuple[bool, int],
+) -> tuple[Patch, dict, np.ndarray]:  # fmt: skip
+    """The window's patch (its own hidden pixels that hold data, whatever their value), its figures and
+    its dB values after the paste. ``hidden`` is (every hidden pixel of the window, its own);
+    ``grain`` (speckle-consistent filling or not, its seed)."""
     every, own = hidden
     speckle, seed = grain
     stored, db = read.stored, read.db
@@ -422,13 +423,46 @@ def _paste(
     patch = Patch((rows + box.r0).astype(np.int32), (cols + box.c0).astype(np.int32), values[:, rows, cols])
     figure = {"window": window.name, "rows": [box.r0, box.r1], "cols": [box.c0, box.c1],
               "areas": [a.label for a in window.areas], "hidden_pixels": len(rows)}  # fmt: skip
-    result_db = np.where(replace, pasted, db)
+    return patch, figure, np.where(replace, pasted, db)
+
+
+#: How far around a window's own hidden area the audit looks, in times the area's extent.
+AUDIT_CONTEXT = 1.5
+
+
+def _audit_window(
+    scene: Scene, mask: SceneMask, window: SceneWindow, images: tuple[np.ndarray, np.ndarray],
+    hidden: tuple[np.ndarray, np.ndarray], model: Path,
+) -> list[dict] | str:  # fmt: skip
+    """The verdict of a window's audit (:func:`sardip.audit.verdict` records), or why it was not audited.
+
+    ``images`` (the original's dB values, the result's) and ``hidden`` (every hidden pixel, the
+    window's own) cover the window. The audit sees at least :data:`AUDIT_CONTEXT` times the own hidden
+    area's extent around it, read from the scene beyond the window where its margin is narrower: the
+    natural range of the detectors needs untouched boxes of the area's shape nearby
+    (:mod:`sardip.audit.natural`)."""
+    original, result = images
+    every, own = hidden
+    rows, cols = np.nonzero(own)
+    box = window.box
+    grow = int(np.ceil(AUDIT_CONTEXT * (max(np.ptp(rows), np.ptp(cols)) + 1))) if rows.size else 0
+    wide = Box(max(0, box.r0 + rows.min() - grow), min(scene.grid.height, box.r0 + rows.max() + 1 + grow),
+               max(0, box.c0 + cols.min() - grow), min(scene.grid.width, box.c0 + cols.max() + 1 + grow))  # fmt: skip
+    if not (wide.r0 >= box.r0 and wide.r1 <= box.r1 and wide.c0 >= box.c0 and wide.c1 <= box.c1):
+        wide = wide.union(box)
+        inner = (slice(box.r0 - wide.r0, box.r1 - wide.r0), slice(box.c0 - wide.c0, box.c1 - wide.c0))
+        original = scene.read_db(wide.window).db
+        result = original.copy()
+        result[(slice(None), *inner)] = images[1]
+        every = mask.hidden(wide)
+        own = np.zeros(wide.shape, bool)
+        own[inner] = hidden[1]
     try:
-        checks = verdict(audit(db, result_db, own & np.isfinite(db).all(axis=0), scene.band_names, model))
-        figure["audit"] = checks.to_dict("records")
+        checks = verdict(audit(original, result, own & np.isfinite(original).all(axis=0), scene.band_names, model,
+                               avoid=every))  # fmt: skip
+        return checks.to_dict("records")
     except AuditError as err:
-        figure["audit"] = f"not audited: {err}"
-    return patch, figure
+        return f"not audited: {err}"
 
 
 def _not_nodata(values: np.ndarray, nodata: float | None) -> np.ndarray:

@@ -1,13 +1,13 @@
 """The verdict before publishing: every window's audit decides whether a scene may go out.
 
 Each window of a scene is audited against the original (:func:`sardip.audit.detectors.verdict`, per
-band: the detectors' AUC excess over the untouched image, the ENL ratio, the hole's EPI and its
-correlation with the original). :func:`judge` reads those figures from the windows' records and says,
-per window, ``pass`` (every band meets every target), ``fail`` (a band misses one), ``not audited``
-(too small for the audit: no 5 x 5 px square, or too little ring) or ``no data`` (nothing it hides
-holds data). A scene with a failing window is not published (:class:`DetectableEditError`, exit code
-:data:`EXIT_DETECTABLE` of ``sardip inpaint``) unless the provider accepts it knowingly
-(``--accept-detectable``), which the sidecar records.
+band: each detector's AUC against its natural range in the scene, :mod:`sardip.audit.natural`; the
+ENL ratio, the hole's EPI and its correlation with the original). :func:`judge` reads those figures
+from the windows' records and says, per window, ``pass`` (every band meets every target), ``fail`` (a
+band misses one), ``not audited`` (too small for the audit: no 5 x 5 px square, or too little ring)
+or ``no data`` (nothing it hides holds data). A scene with a failing window is not published
+(:class:`DetectableEditError`, exit code :data:`EXIT_DETECTABLE` of ``sardip inpaint``) unless the
+provider accepts it knowingly (``--accept-detectable``), which the sidecar records.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sardip.audit.detectors import TARGETS, missed_targets
+from sardip.audit.natural import CALIBRATION
 
 #: Exit code of ``sardip inpaint`` when the audit finds an edit and nothing was published.
 EXIT_DETECTABLE = 3
@@ -73,7 +74,7 @@ def _band_cell(band: dict) -> str:
 
 def verdict_table(verdicts: Sequence[WindowVerdict], limit: int | None = None) -> str:
     """The per-window table ``sardip inpaint`` prints: window, areas, hidden pixels, status and per band
-    its verdict, worst detector and its AUC excess (target at most ``max_auc_excess``), with the ENL,
+    its verdict, worst detector and its AUC excess over the detector's limit (at most 0), with the ENL,
     EPI and correlation flags it misses ([E], [P], [C]). Failing windows first; ``limit`` rows at most
     (the rest counted)."""
     order = sorted(verdicts, key=lambda v: STATUSES.index(v.status) if v.status != "fail" else -1)
@@ -94,9 +95,11 @@ def summary_line(verdicts: Sequence[WindowVerdict]) -> str:
     """One line: how many windows pass, fail, were not audited or hide no data, against which targets."""
     counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
     parts = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s] or s in ("pass", "fail"))
-    return (f"audit: {len(verdicts)} windows: {parts} (targets: AUC excess <= {TARGETS['max_auc_excess']}, "
-            f"ENL factor within x{TARGETS['enl_ratio_factor']}, EPI {TARGETS['epi_min']}-{TARGETS['epi_max']}, "
-            f"hole correlation <= {TARGETS['max_hole_correlation']})")  # fmt: skip
+    return (
+        f"audit: {len(verdicts)} windows: {parts} (targets: every detector within its natural range in the scene, "
+        f"false-alarm rate {CALIBRATION.false_alarm:.0%}; ENL factor within x{TARGETS['enl_ratio_factor']}, "
+        f"EPI {TARGETS['epi_min']}-{TARGETS['epi_max']}, hole correlation <= {TARGETS['max_hole_correlation']})"
+    )
 
 
 class DetectableEditError(ValueError):
