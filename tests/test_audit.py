@@ -149,7 +149,7 @@ def test_a_pasted_copy_of_a_distant_patch_is_found_by_the_seam(rng: np.random.Ge
     table = audit(image, result, hidden)
     checks = verdict(table)
     assert _max_auc(table)["seam"] > 0.75 and _max_auc(table, "original")["seam"] < 0.65
-    assert "seam" in set(checks["detector"]) and not checks["ok_auc"].any()
+    assert set(checks["detector"]) == {"seam"} and not checks["ok_auc"].all()  # found in VV, VH at its limit
 
 
 def test_independent_grain_next_to_correlated_grain_is_found_by_the_residual_cooccurrences(

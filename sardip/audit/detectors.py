@@ -7,9 +7,10 @@ original with the same H and R: the **baseline**, i.e. what an unedited image sc
 Consistency of H with R (``subject`` = ``result`` or ``original``):
 
 - ``enl_hole``, ``enl_ring``, ``enl_ratio``: ENL = mean^2 / var of **linear intensity**
-  ``10^(dB/10)`` over ``p`` x ``p`` windows, averaged over windows (H: windows inside H; R: windows of
-  known pixels centred in R); ``p = min(25, max(5, s // 2))`` with ``s`` the side of the largest square
-  in H (25 px, the paper's patch, for a 64 px hole). The ratio is hole / ring.
+  ``10^(dB/10)`` over ``p`` x ``p`` windows, averaged over windows (H: windows inside H; R: the known
+  pixels of the windows centred in R, at least half of each window); ``p = min(25, max(5, s // 2))``
+  with ``s`` the side of the largest square in H (25 px, the paper's patch, for a 64 px hole). The
+  ratio is hole / ring.
 - ``level_shift_db``: mean dB in H minus mean dB in R. ``wasserstein_db``: 1-Wasserstein distance
   between the dB histograms of H and R (dB).
 - ``grain_lag{1,2}_{hole,ring}``: autocorrelation of dB values at lag 1 and 2 px inside the region
@@ -99,16 +100,21 @@ class AuditError(ValueError):
     """A hidden area the audit cannot judge; the message says why and what to change."""
 
 
-def window_enl(intensity: np.ndarray, centres: np.ndarray, w: int) -> float:
-    """Mean over windows centred at ``centres`` (H, W) bool of mean^2 / var (ddof 0) of linear intensity."""
+def window_enl(intensity: np.ndarray, centres: np.ndarray, w: int, within: np.ndarray | None = None) -> float:
+    """Mean over windows centred at ``centres`` (H, W) bool of mean^2 / var (ddof 0) of linear intensity,
+    over the pixels of each window that lie ``within`` (H, W) bool (all by default); a window with less
+    than half of its pixels there is left out."""
+    a = np.nan_to_num(intensity.astype(np.float64))
+    inside = np.ones(a.shape) if within is None else within.astype(np.float64)
+    share = local_mean(inside, w)
+    centres = centres & (share >= 0.5)
     if not centres.any():
         return float("nan")
-    a = np.nan_to_num(intensity.astype(np.float64))
-    mean = local_mean(a, w)
-    var = np.maximum(local_mean(a * a, w) - mean**2, 0.0)
+    share = share[centres]
+    mean = local_mean(a * inside, w)[centres] / share
+    var = np.maximum(local_mean(a * a * inside, w)[centres] / share - mean**2, 0.0)
     with np.errstate(divide="ignore"):
-        ratio = mean[centres] ** 2 / var[centres]
-    return float(np.mean(ratio))
+        return float(np.mean(mean**2 / var))
 
 
 def enl_window(hidden: np.ndarray) -> int:
@@ -259,9 +265,10 @@ def _subject_rows(
     (the largest over the detector's windows)."""
     intensity = 10 ** (db.astype(np.float64) / 10)
     known = ~hole & np.isfinite(db)
-    ring_centres = ring & windows_in(known, w_enl)
     enl_h = window_enl(intensity, windows_in(hole, w_enl), w_enl)
-    enl_r = window_enl(intensity, ring_centres, w_enl)
+    # a ring narrower than half the window (square holes of 6-8 and 32-48 px) holds no window of known
+    # pixels alone: each ring window counts its known pixels
+    enl_r = window_enl(intensity, ring, w_enl, within=known)
     out: dict[tuple[str, int | None], float] = {
         ("enl_hole", w_enl): enl_h,
         ("enl_ring", w_enl): enl_r,

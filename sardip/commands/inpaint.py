@@ -31,6 +31,7 @@ from sardip.scene.gate import (
     verdict_table,
 )
 from sardip.scene.output import check_output
+from sardip.scene.settings import ATTEMPTS
 from sardip.scene.windows import MARGIN, MAX_SIDE
 
 #: Preset of ``sardip inpaint`` when none is given: ``credible``, which the audit finds less often than
@@ -105,6 +106,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"scene is not written and the command exits {EXIT_DETECTABLE}",
     )  # fmt: skip
     scene.add_argument(
+        "--attempts", type=int, default=ATTEMPTS, metavar="N",
+        help=f"grain draws a window whose fill fails the audit gets, the first included, chosen without the "
+        f"audit's learned detector (default {ATTEMPTS}; 1: none)",
+    )  # fmt: skip
+    scene.add_argument(
         "--review", metavar="DIR",
         help="also write the candidate raster (OUT's stem + .CANDIDATE-NOT-PUBLISHED), its sidecar and a "
         "before/after picture of the failing windows (else the largest) to DIR, whatever the verdict",
@@ -146,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         max_side=args.max_side, invert_mask=args.invert_mask, batch=args.batch, device=args.device, units=args.units,
         cog=args.cog, overwrite=args.overwrite, provenance_tags=args.provenance_tags, allow_no_crs=args.allow_no_crs,
         detector_model=args.detector_model, accept_detectable=args.accept_detectable, review=args.review,
+        attempts=args.attempts,
     )  # fmt: skip
     try:
         summary = anonymise_scene(args.inputs, args.mask, args.out, settings)

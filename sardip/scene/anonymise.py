@@ -35,11 +35,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from sardip import __version__, git_commit
 from sardip.audit.detectors import AuditError, audit, verdict
 from sardip.audit.localiser import DEFAULT_MODEL, load
+from sardip.audit.natural import CALIBRATION
 from sardip.dip.presets import Preset
 from sardip.fill import paste_db
 from sardip.fill.batch import fill_batch
@@ -47,6 +49,7 @@ from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
 from sardip.io import sha256_file
 from sardip.masks import mask_sources
+from sardip.scene.escalation import CHOOSING, HELD_OUT, escalate
 from sardip.scene.gate import DetectableEditError, WindowVerdict, failing, judge
 from sardip.scene.output import Patch, check_output, write_scene, write_sidecar
 from sardip.scene.settings import SceneSettings
@@ -201,6 +204,8 @@ def scene_provenance(
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
         "detector_model": {"path": str(model), "sha256": sha256_file(model)},
+        "audit": {"calibration": CALIBRATION.as_dict(), "attempts": settings.attempts,
+                  "chosen_by": list(CHOOSING), "judged_by": [*CHOOSING, *HELD_OUT]},
         "windows": figures,
     }  # fmt: skip
 
@@ -279,8 +284,8 @@ def fill_windows(
             for window, read, hidden, own, fill, seed, ssim in zip(
                 batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True
             ):
-                patch, figure, result_db = _paste(scene, window, read, (hidden, own), fill, (speckle, seed))
-                figure["audit"] = _audit_window(scene, plan.mask, window, (read.db, result_db), (hidden, own), model)
+                patch, figure = _judged_paste(scene, plan.mask, window, read, (hidden, own), fill,
+                                              (speckle, seed, settings), model)  # fmt: skip
                 patches.append(patch)
                 figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
             progress.done(planned, hidden_px)
@@ -430,11 +435,34 @@ def _paste(
 AUDIT_CONTEXT = 1.5
 
 
+def _judged_paste(
+    scene: Scene, mask: SceneMask, window: SceneWindow, read: WindowValues, hidden: tuple[np.ndarray, np.ndarray],
+    fill: np.ndarray, grain: tuple[bool, int, SceneSettings], model: Path,
+) -> tuple[Patch, dict]:  # fmt: skip
+    """The window's patch and figures, its audit's verdict among them. A window whose fill fails the audit
+    gets other grain draws, up to ``settings.attempts`` (:mod:`sardip.scene.escalation`; with grain only):
+    the patch kept is the one the choosing detectors prefer, and the figures say which it was."""
+    speckle, seed, settings = grain
+
+    def attempt(k: int) -> tuple[tuple[Patch, dict], pd.DataFrame | None]:
+        drawn = seed if k == 0 else tile_seed(f"{window.name}/{k}", settings.seed)
+        patch, figure, result_db = _paste(scene, window, read, hidden, fill, (speckle, drawn))
+        checks = _audit_window(scene, mask, window, (read.db, result_db), hidden, model)
+        if isinstance(checks, str):
+            return (patch, {**figure, "audit": checks}), None
+        return (patch, {**figure, "audit": checks.to_dict("records")}), checks
+
+    (patch, figure), _, kept, made = escalate(attempt, settings.attempts if speckle else 1)
+    if made > 1:
+        figure["escalation"] = {"attempts": made, "kept": kept}
+    return patch, figure
+
+
 def _audit_window(
     scene: Scene, mask: SceneMask, window: SceneWindow, images: tuple[np.ndarray, np.ndarray],
     hidden: tuple[np.ndarray, np.ndarray], model: Path,
-) -> list[dict] | str:  # fmt: skip
-    """The verdict of a window's audit (:func:`sardip.audit.verdict` records), or why it was not audited.
+) -> pd.DataFrame | str:  # fmt: skip
+    """The verdict of a window's audit (:func:`sardip.audit.verdict`), or why it was not audited.
 
     ``images`` (the original's dB values, the result's) and ``hidden`` (every hidden pixel, the
     window's own) cover the window. The audit sees at least :data:`AUDIT_CONTEXT` times the own hidden
@@ -458,9 +486,8 @@ def _audit_window(
         own = np.zeros(wide.shape, bool)
         own[inner] = hidden[1]
     try:
-        checks = verdict(audit(original, result, own & np.isfinite(original).all(axis=0), scene.band_names, model,
-                               avoid=every))  # fmt: skip
-        return checks.to_dict("records")
+        return verdict(audit(original, result, own & np.isfinite(original).all(axis=0), scene.band_names, model,
+                             avoid=every))  # fmt: skip
     except AuditError as err:
         return f"not audited: {err}"
 

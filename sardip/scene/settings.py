@@ -11,6 +11,10 @@ from sardip.fill.spec import FillSpec
 from sardip.scene.source import SceneError
 from sardip.scene.windows import MARGIN, MAX_SIDE
 
+#: Grain draws a window whose fill fails the audit gets by default, the first included
+#: (:mod:`sardip.scene.escalation`): at most three times the paste and audit of one attempt.
+ATTEMPTS = 3
+
 
 @dataclass(frozen=True)
 class SceneSettings(FillSpec):
@@ -23,7 +27,9 @@ class SceneSettings(FillSpec):
     raster without georeference (box and raster masks only); ``detector_model`` the weights of the
     audit's learned detector (``None``: the model shipped with the package); ``accept_detectable``
     publishes a scene whose audit finds an edit (:mod:`sardip.scene.gate`; the sidecar records it);
-    ``review`` a folder for the candidate raster and its pictures, written whatever the verdict."""
+    ``review`` a folder for the candidate raster and its pictures, written whatever the verdict;
+    ``attempts`` the grain draws a window whose fill fails the audit gets, the first included
+    (:mod:`sardip.scene.escalation`)."""
 
     margin: int = MARGIN
     grow: int = 0
@@ -39,6 +45,7 @@ class SceneSettings(FillSpec):
     detector_model: str | None = None
     accept_detectable: bool = False
     review: str | None = None
+    attempts: int = ATTEMPTS
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -49,5 +56,7 @@ class SceneSettings(FillSpec):
                 f"margin={self.margin}: at least 1 px of context around each hidden area (every fill draws on "
                 f"the known pixels around it; the default is {MARGIN})"
             )
+        if self.attempts < 1:
+            raise SceneError(f"attempts={self.attempts}: at least 1 fill per window")
         if self.max_side < 1:
             raise SceneError(f"max_side={self.max_side}: at least 1 px")
