@@ -47,6 +47,7 @@ from sardip.gpu import claim_device
 from sardip.io import atomic_path, write_table
 from sardip.masks import MaskSpec, hidden_fraction
 from sardip.seeds import tile_seed
+from sardip.speckle import GRAIN
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +355,8 @@ def _write_tile(tile: _Tile, fitted: FitResult | None, b: int, settings: FitSett
             "land_cover": str(preset.land_cover),
             "iterations": str(iterations),
         }
-    anonymised, pasted = paste(raster, fill_db, hidden, speckle=speckle, seed=tile.seed)
+    grain = preset.grain if preset is not None else GRAIN
+    anonymised, pasted = paste(raster, fill_db, hidden, speckle=speckle, seed=tile.seed, grain=grain)
     speckle_tag = pasted.speckle_tag(raster.band_names)
     tags |= {"speckle": "on" if speckle_tag else "off", "speckle_params": speckle_tag}
     with ExitStack() as stack:

@@ -5,7 +5,7 @@ local mean of the dB values) plus grain ``N``: speckle, and in a textured scene 
 scatterers, canopy) also the texture that rides on it. A DIP, or any fill that is fitted to or
 interpolates dB values, estimates ``B`` in the hole; it cannot know the hole's grain, and it fits that
 grain last and with the wrong size (the reason this module exists). :func:`speckle_fill` therefore keeps
-the fill's background, a Gaussian low-pass of ``FILL_SIGMA`` px (:func:`fill_background_db`), and adds
+the fill's background, a Gaussian low-pass of ``fill_sigma`` px (:func:`fill_background_db`), and adds
 only the grain that background lacks (:func:`grain_deficit`): a new grain field drawn from the
 statistics of the known pixels of a context ring around the hole (:func:`sardip.masks.ring_mask`,
 ``CONTEXT_AREA`` times the hole's area), scaled so that the hole's grain variance, the background's
@@ -18,7 +18,7 @@ L-look speckle, and the grain is drawn with the ring's own dB distribution, so n
 or removed.
 
 Grain marginal (:func:`grain_field`): the ring's dB values minus their local background, a Gaussian of
-``BACKGROUND_SIGMA`` px with its central ``(2 GRAIN_INNER + 1)``-px square removed (a plain low-pass
+``background_sigma`` px with its central ``(2 grain_inner + 1)``-px square removed (a plain low-pass
 would take part of the correlated speckle into the background, about a third of its variance for
 Sentinel-1-like correlation, and the drawn grain would come out too smooth; the few per cent of variance
 the neighbours' own noise adds instead are divided out, :func:`grain_variance_factor`). The distribution
@@ -54,17 +54,21 @@ Where the image was resampled onto its grid, two more properties of its grain ar
 (:func:`draw_gaussian`). The drawn grain is resampled the same way (:mod:`sardip.resampling`): the real
 SEN12MS tile's fine structure swells and fades with a period of 21.6 px along rows, a moire of its
 interpolation, which the hole continues. And the impulse response's width varies in space
-(:data:`RESPONSE_SPREAD`): a stationary draw left the hole's windows more alike than the ring's. Both
+(``response_spread``): a stationary draw left the hole's windows more alike than the ring's. Both
 change the correlation a stationary response gives, so the widths are calibrated on a draw
 (:func:`drawn_widths`). Images without resampling are filled as before (what the resampled grain
 changed on the real tile: docs/notes.md).
 Assumptions: the grain's marginal shape and correlation are stationary around the hole (a ring that
 straddles two land covers lends the hole their mixed shape, each side's spread), the impulse response
 is separable and Gaussian (its width varying only in a resampled image), the looks are independent, the
-resampling is linear along one axis at a time, and the hole's background comes from the fill."""
+resampling is linear along one axis at a time, and the hole's background comes from the fill.
+
+The values the fill takes as they are, rather than estimating them from the ring, form the grain model
+(:class:`GrainModel`), owned by the preset that adds speckle."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -86,37 +90,12 @@ MIN_PATCHES = 8
 HOMOGENEOUS_FACTOR = 2.0
 #: Range of the looks estimate: fully developed speckle has at least one look.
 MIN_LOOKS, MAX_LOOKS = 1.0, 100.0
-#: Gaussian width (px) of the low-pass that turns a fill into the hole's background level.
-FILL_SIGMA = 2.0
-#: Gaussian width (px) of the ring's background, against which its grain is measured.
-BACKGROUND_SIGMA = 2.0
-#: Half-side (px) of the square left out of the ring's background kernel, so the grain keeps its own variance.
-GRAIN_INNER = 2
 #: Largest lag-1 correlation synthesised (a kernel for 0.95 is already ~4 px wide).
 MAX_RHO = 0.95
-#: Hidden pixels up to this distance (px) from known ones draw their grain conditioned on the real grain
-#: of the known pixels as close to the hole (:func:`condition_on_known`).
-SEAM_BAND = 3
-#: Side (px) of the blocks the conditioning is solved in, and the nugget added to its correlations (the
-#: real grain is not exactly the simulated speckle).
+#: Side (px) of the blocks the seam's conditioning is solved in (:func:`condition_on_known`).
 KRIGING_BLOCK = 32
-KRIGING_NUGGET = 0.01
-#: The grain's spread varies in space: measured on the ring in Gaussian windows of ``SPREAD_SIGMA`` px and
-#: carried into the hole by Gaussian weights of ``SPREAD_REACH`` times the hole's inradius, at least
-#: ``SPREAD_SIGMA`` (:func:`grain_spread`; 0.5 and 1 averaged the two sides of a ring too much).
-SPREAD_SIGMA = 4.0
-SPREAD_REACH = 0.3
 #: Most looks the re-acquisition simulates (beyond them the log intensity is close to Gaussian).
 SIM_MAX_LOOKS = 16
-#: In a resampled image (:mod:`sardip.resampling`) the simulated impulse response's width varies in space
-#: by +-``RESPONSE_SPREAD`` (relative) over a smooth random field of ``RESPONSE_SCALE`` px
-#: (:func:`_looks_log_intensity`). A stationary draw left the real SEN12MS tile's hole windows more alike
-#: than its ring's, which the five-level co-occurrence detector finds. The value was chosen on the
-#: detectors at that one tile, not measured from the ring (docs/notes.md has the spreads tried, and
-#: bench/NOTES.md the hole positions it was checked at). In images without resampling the width stays
-#: fixed: there a varying width is itself found.
-RESPONSE_SPREAD = 0.2
-RESPONSE_SCALE = 4.0
 #: Side (px) of the fixed-seed draw :func:`drawn_widths` calibrates on.
 CALIBRATION_SIZE = 256
 _SQUARE = np.ones((3, 3), bool)
@@ -132,6 +111,68 @@ class SpeckleError(ValueError):
 class NoGrainError(SpeckleError):
     """Known blocks enough, but none varies: the band has no grain to measure (a dB product clipped at
     its floor over calm water, a constant band)."""
+
+
+@dataclass(frozen=True)
+class GrainModel:
+    """The shape of the grain a fill is given: the values :func:`speckle_fill` does not estimate from the
+    ring but takes as they are. It belongs to the preset that adds speckle (its hash covers it,
+    :class:`sardip.dip.presets.Preset`), and goes with each fill into the sidecar and the
+    ``speckle_params`` tag (:meth:`config_hash`), so that two grain algorithms never share one
+    provenance; a study changes it as a parameter (:meth:`replace`).
+
+    - ``fill_sigma``: Gaussian width (px) of the low-pass that turns a fill into the hole's background.
+    - ``background_sigma``, ``grain_inner``: the ring's background, against which its grain is measured:
+      a Gaussian of ``background_sigma`` px with its central ``2 grain_inner + 1`` px square left out,
+      so the grain keeps its own variance.
+    - ``seam_band``: hidden pixels up to this distance (px) from known ones draw their grain conditioned
+      on the real grain of the known pixels as close to the hole (:func:`condition_on_known`), with
+      ``kriging_nugget`` added to its correlations (the real grain is not exactly the simulated speckle).
+    - ``spread_sigma``, ``spread_reach``: the grain's spread varies in space: measured on the ring in
+      Gaussian windows of ``spread_sigma`` px and carried into the hole by Gaussian weights of
+      ``spread_reach`` times the hole's inradius, at least ``spread_sigma`` (:func:`grain_spread`; 0.5
+      and 1 averaged the two sides of a ring too much).
+    - ``response_spread``, ``response_scale``: in a resampled image (:mod:`sardip.resampling`) the
+      simulated impulse response's width varies in space by +-``response_spread`` (relative) over a
+      smooth random field of ``response_scale`` px (:func:`_looks_log_intensity`). A stationary draw
+      left the real SEN12MS tile's hole windows more alike than its ring's, which the five-level
+      co-occurrence detector finds. The value was chosen on the detectors at that one tile, not
+      measured from the ring (docs/notes.md has the spreads tried, and bench/NOTES.md the hole
+      positions it was checked at). In images without resampling the width stays fixed: there a
+      varying width is itself found.
+    """
+
+    fill_sigma: float = 2.0
+    background_sigma: float = 2.0
+    grain_inner: int = 2
+    seam_band: int = 3
+    kriging_nugget: float = 0.01
+    spread_sigma: float = 4.0
+    spread_reach: float = 0.3
+    response_spread: float = 0.2
+    response_scale: float = 4.0
+
+    def __post_init__(self) -> None:
+        widths = (self.fill_sigma, self.background_sigma, self.spread_sigma, self.response_scale)
+        if min(widths) <= 0 or self.grain_inner < 0 or self.seam_band < 0 or self.spread_reach < 0:
+            raise ValueError(f"grain model {self}: widths must be > 0, the other sizes >= 0")
+        if not 0 <= self.response_spread < 1 or self.kriging_nugget < 0:
+            raise ValueError(f"grain model {self}: response_spread in [0, 1), kriging_nugget >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def config_hash(self) -> str:
+        """First 16 hex digits of the SHA-256 of the sorted-key JSON of :meth:`to_dict`."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def replace(self, **changes: object) -> GrainModel:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+#: The grain model of the presets that add speckle, and of classic fills with ``--speckle``.
+GRAIN = GrainModel()
 
 
 @dataclass(frozen=True)
@@ -293,26 +334,27 @@ def _normal_scores(x: np.ndarray) -> np.ndarray:
     return special.ndtri((ranks + 0.5) / x.size)
 
 
-def response_spread(waves: tuple[ResamplingWave, ...]) -> float:
-    """How much the drawn response's width varies in space: :data:`RESPONSE_SPREAD` in a resampled image,
-    0 in one that shows no resampling."""
-    return RESPONSE_SPREAD if waves else 0.0
+def response_spread(waves: tuple[ResamplingWave, ...], grain: GrainModel = GRAIN) -> float:
+    """How much the drawn response's width varies in space: ``grain.response_spread`` in a resampled
+    image, 0 in one that shows no resampling."""
+    return grain.response_spread if waves else 0.0
 
 
 def _looks_log_intensity(
-    rng: np.random.Generator, widths: tuple[float, float], looks: int, shape: tuple[int, int], spread: float
-) -> np.ndarray:
+    rng: np.random.Generator, widths: tuple[float, float], looks: int, shape: tuple[int, int], spread: float,
+    scale: float,
+) -> np.ndarray:  # fmt: skip
     """Log intensity (H, W) of ``looks`` looks of complex white noise, each filtered by Gaussian impulse
     responses of ``widths`` (rows, columns), circular boundary (so the field is stationary in law). With
     ``spread``, the widths vary in space by +-``spread`` (relative): the same noise filtered at both
-    extremes, blended by a weight that is a smooth random field (:data:`RESPONSE_SCALE` px) and scaled
+    extremes, blended by a weight that is a smooth random field (``scale`` px) and scaled
     back to unit variance."""
     total = np.zeros(shape)
     if spread == 0:
         for _ in range(2 * looks):
             total += ndimage.gaussian_filter(rng.standard_normal(shape), widths, mode="wrap") ** 2
         return np.log(total)
-    smooth = ndimage.gaussian_filter(rng.standard_normal(shape), RESPONSE_SCALE, mode="wrap")
+    smooth = ndimage.gaussian_filter(rng.standard_normal(shape), scale, mode="wrap")
     weight = special.ndtr(2 * smooth / smooth.std())
     narrow = tuple(w * (1 - spread) for w in widths)
     wide = tuple(w * (1 + spread) for w in widths)
@@ -332,6 +374,7 @@ def _resampled_log_intensity(
     looks: int,
     shape: tuple[int, int],
     waves: tuple[ResamplingWave, ...],
+    grain: GrainModel = GRAIN,
 ) -> np.ndarray:
     """:func:`_looks_log_intensity` (width varying by :func:`response_spread`) drawn on the input grid of
     ``waves`` and resampled onto ``shape`` (:func:`sardip.resampling.resample`; with waves along both
@@ -339,7 +382,7 @@ def _resampled_log_intensity(
     shapes = [shape]
     for wave in reversed(waves):
         shapes.insert(0, input_shape(shapes[0], wave))
-    field = _looks_log_intensity(rng, widths, looks, shapes[0], response_spread(waves))
+    field = _looks_log_intensity(rng, widths, looks, shapes[0], response_spread(waves, grain), grain.response_scale)
     for wave, target in zip(waves, shapes[1:], strict=True):
         field = resample(field, wave, target)
     return field
@@ -354,7 +397,7 @@ def _axis_lag1(x: np.ndarray, axis: int) -> float:
 
 @lru_cache(maxsize=64)
 def drawn_widths(
-    rho_rows: float, rho_cols: float, looks: int, waves: tuple[ResamplingWave, ...] = ()
+    rho_rows: float, rho_cols: float, looks: int, waves: tuple[ResamplingWave, ...] = (), grain: GrainModel = GRAIN
 ) -> tuple[float, float]:
     """Widths (px, rows and columns) of the impulse responses :func:`draw_gaussian` filters with, so that
     its normal scores have the lag-1 correlations ``rho_rows`` / ``rho_cols``: without ``waves`` the
@@ -368,7 +411,8 @@ def drawn_widths(
         return widths[0], widths[1]
     size = (CALIBRATION_SIZE, CALIBRATION_SIZE)
     for _ in range(_CALIBRATION_ROUNDS):
-        scores = _normal_scores(_resampled_log_intensity(np.random.default_rng(0), tuple(widths), looks, size, waves))
+        draw = _resampled_log_intensity(np.random.default_rng(0), tuple(widths), looks, size, waves, grain)
+        scores = _normal_scores(draw)
         for axis, target in enumerate(targets):
             drawn = sigma_for_lag1(min(_axis_lag1(scores, axis), MAX_RHO))
             if target > 0.01 and drawn > 0:
@@ -381,6 +425,7 @@ def draw_gaussian(
     params: SpeckleParams,
     shape: tuple[int, int],
     waves: tuple[ResamplingWave, ...] = (),
+    grain: GrainModel = GRAIN,
 ) -> np.ndarray:
     """Normal scores (H, W) of a simulated re-acquisition: the log intensity of
     :func:`simulated_looks` looks of complex white noise filtered by Gaussian impulse responses
@@ -389,8 +434,8 @@ def draw_gaussian(
     varying in space and resampled as the image was, each value replaced by the standard normal quantile
     of its rank."""
     looks = simulated_looks(params.looks)
-    widths = drawn_widths(params.rho_rows, params.rho_cols, looks, waves)
-    return _normal_scores(_resampled_log_intensity(rng, widths, looks, shape, waves))
+    widths = drawn_widths(params.rho_rows, params.rho_cols, looks, waves, grain)
+    return _normal_scores(_resampled_log_intensity(rng, widths, looks, shape, waves, grain))
 
 
 def draw_grain(
@@ -433,20 +478,25 @@ def known_gaussian(field: np.ndarray, known: np.ndarray, grain: np.ndarray) -> n
     return np.where(known, special.ndtri(np.interp(np.nan_to_num(field), grain, levels)), np.nan)
 
 
-def condition_on_known(g: np.ndarray, g_known: np.ndarray, hidden: np.ndarray, params: SpeckleParams) -> np.ndarray:
+def condition_on_known(
+    g: np.ndarray, g_known: np.ndarray, hidden: np.ndarray, params: SpeckleParams, grain: GrainModel = GRAIN
+) -> np.ndarray:
     """``g`` (H, W, normal scores of :func:`draw_gaussian`) conditioned, near the hole's boundary, on the
     real grain ``g_known`` (NaN where unknown): conditional simulation by simple kriging under the
     simulated speckle's correlation (:func:`log_intensity_corr` of its impulse responses; the scores
     of a non-Gaussian field, so the kriging is linear, not exact), ``g + C_ps C_ss^-1 (g_known - g)_s``,
-    with ``s`` the known pixels within :data:`SEAM_BAND` px of the hole and ``p`` the hidden pixels
+    with ``s`` the known pixels within ``grain.seam_band`` px of the hole and ``p`` the hidden pixels
     within as many px of known ones.
     Without it the drawn grain is independent of the real grain across the boundary, a seam that a
     detector of the step across a contour finds (:mod:`sardip.audit.forensic`). Solved per
     :data:`KRIGING_BLOCK` px block, with sources from a margin of twice the band around it."""
     known = np.isfinite(g_known)
-    sources = known & ndimage.binary_dilation(hidden, _SQUARE, iterations=SEAM_BAND)
-    targets = hidden & ndimage.binary_dilation(known, _SQUARE, iterations=SEAM_BAND)
-    margin = 2 * SEAM_BAND
+    band = grain.seam_band
+    if band == 0:
+        return g.copy()
+    sources = known & ndimage.binary_dilation(hidden, _SQUARE, iterations=band)
+    targets = hidden & ndimage.binary_dilation(known, _SQUARE, iterations=band)
+    margin = 2 * band
     lags = KRIGING_BLOCK + 2 * margin
     corr = _kriging_corr(params.sigma_rows, params.sigma_cols, simulated_looks(params.looks), lags)
     out = g.copy()
@@ -465,7 +515,7 @@ def condition_on_known(g: np.ndarray, g_known: np.ndarray, hidden: np.ndarray, p
             sr, sc = sr + rs, sc + cs
             c_ss = corr[np.abs(sr[:, None] - sr[None]), np.abs(sc[:, None] - sc[None])]
             c_ps = corr[np.abs(pr[:, None] - sr[None]), np.abs(pc[:, None] - sc[None])]
-            weights = np.linalg.solve(c_ss + KRIGING_NUGGET * np.eye(sr.size), c_ps.T)
+            weights = np.linalg.solve(c_ss + grain.kriging_nugget * np.eye(sr.size), c_ps.T)
             out[pr, pc] = g[pr, pc] + (g_known[sr, sc] - g[sr, sc]) @ weights
     return out
 
@@ -487,21 +537,21 @@ def _gaussian_kernel(sigma: float, inner: int = -1) -> np.ndarray:
     return kernel
 
 
-def fill_background_db(fill_db: np.ndarray, sigma: float = FILL_SIGMA) -> np.ndarray:
+def fill_background_db(fill_db: np.ndarray, sigma: float = GRAIN.fill_sigma) -> np.ndarray:
     """Gaussian low-pass (``sigma`` px) of a dB band (H, W), NaN-aware (normalised convolution); NaN stays NaN."""
     return _normalised_convolution(fill_db, _gaussian_kernel(sigma))
 
 
-def _background_kernel() -> np.ndarray:
-    """The ring's background kernel: Gaussian of ``BACKGROUND_SIGMA`` px without its central square."""
-    return _gaussian_kernel(BACKGROUND_SIGMA, GRAIN_INNER)
+def _background_kernel(grain: GrainModel) -> np.ndarray:
+    """The ring's background kernel: Gaussian of ``grain.background_sigma`` px without its central square."""
+    return _gaussian_kernel(grain.background_sigma, grain.grain_inner)
 
 
-def grain_variance_factor(sigma_rows: float, sigma_cols: float) -> float:
+def grain_variance_factor(sigma_rows: float, sigma_cols: float, grain: GrainModel = GRAIN) -> float:
     """``var(x - B x) / var(x)`` for white noise filtered by Gaussians of ``sigma_rows`` / ``sigma_cols``
     px and ``B`` the normalised background kernel: how much subtracting the background inflates the
     variance of correlated noise (about 1.05 for Sentinel-1-like correlation)."""
-    kernel = _background_kernel()
+    kernel = _background_kernel(grain)
     n = 4 * kernel.shape[0]
     impulse = np.zeros((n, n))
     impulse[n // 2, n // 2] = 1.0
@@ -510,16 +560,18 @@ def grain_variance_factor(sigma_rows: float, sigma_cols: float) -> float:
     return float(np.sum(residual**2) / np.sum(noise**2))
 
 
-def grain_field(db: np.ndarray, ring: np.ndarray, rho_rows: float, rho_cols: float) -> np.ndarray:
+def grain_field(
+    db: np.ndarray, ring: np.ndarray, rho_rows: float, rho_cols: float, grain: GrainModel = GRAIN
+) -> np.ndarray:
     """The grain (H, W) of a dB band (NaN = unknown): each value minus the Gaussian-weighted mean of its
-    neighbours, its own ``2 GRAIN_INNER + 1`` square left out, with its spread about the mean on
+    neighbours, its own ``2 grain.grain_inner + 1`` square left out, with its spread about the mean on
     ``ring`` divided by the square root of :func:`grain_variance_factor` for the lag-1 correlations
     ``rho_rows`` / ``rho_cols`` of the dB values (module docstring). Its finite values on the ring,
     sorted, are the grain sample the fill draws from."""
-    residual = db - _normalised_convolution(db, _background_kernel())
+    residual = db - _normalised_convolution(db, _background_kernel(grain))
     on_ring = residual[ring]
     centre = on_ring[np.isfinite(on_ring)].mean()
-    factor = grain_variance_factor(sigma_for_lag1(rho_rows), sigma_for_lag1(rho_cols))
+    factor = grain_variance_factor(sigma_for_lag1(rho_rows), sigma_for_lag1(rho_cols), grain)
     return centre + (residual - centre) / np.sqrt(factor)
 
 
@@ -530,34 +582,36 @@ def _masked_smooth(where: np.ndarray, sigma: float, *values: np.ndarray) -> list
     return [ndimage.gaussian_filter(np.where(where, v, 0.0), sigma, mode="nearest") / weight for v in values]
 
 
-def grain_spread(field: np.ndarray, ring: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+def grain_spread(field: np.ndarray, ring: np.ndarray, hidden: np.ndarray, grain: GrainModel = GRAIN) -> np.ndarray:
     """The grain's spread (H, W) relative to its mean spread on ``ring``, interpolated into ``hidden``.
 
     Where the texture changes across the ring (the OPERA RTC crops: terrain, a field edge), one
     stationary grain spread evenly over the hole matches neither side. The local variance of the grain
-    field (:func:`grain_field`, NaN off the known pixels) in Gaussian windows of ``SPREAD_SIGMA`` px on
-    the ring is carried into the hole with Gaussian weights over the ring pixels (``SPREAD_REACH`` times
-    the hole's largest inradius, at least ``SPREAD_SIGMA``), so each hidden pixel takes the spread of
+    field (:func:`grain_field`, NaN off the known pixels) in Gaussian windows of ``grain.spread_sigma`` px
+    on the ring is carried into the hole with Gaussian weights over the ring pixels (``grain.spread_reach``
+    times the hole's largest inradius, at least ``grain.spread_sigma``), so each hidden pixel takes the spread of
     the ring on its side; the ratio to the ring's mean is 1 in a stationary ring, up to estimation
     noise."""
     on = ring & np.isfinite(field)
     values = np.nan_to_num(field)
-    mean, square = _masked_smooth(on, SPREAD_SIGMA, values, values**2)
+    mean, square = _masked_smooth(on, grain.spread_sigma, values, values**2)
     local = np.maximum(square - mean**2, 0.0)
-    reach = max(SPREAD_REACH * float(ndimage.distance_transform_edt(hidden).max()), SPREAD_SIGMA)
+    reach = max(grain.spread_reach * float(ndimage.distance_transform_edt(hidden).max()), grain.spread_sigma)
     (carried,) = _masked_smooth(on, reach, local)
     overall = float(local[on].mean())
     return np.sqrt(carried / overall) if overall > 0 else np.ones_like(carried)
 
 
-def grain_deficit(background: np.ndarray, hidden: np.ndarray, params: SpeckleParams) -> float:
+def grain_deficit(
+    background: np.ndarray, hidden: np.ndarray, params: SpeckleParams, grain: GrainModel = GRAIN
+) -> float:
     """Factor on the drawn grain's deviations so the hole's grain variance is the ring's: ``sqrt(1 - v_b /
     v)``, ``v = params.grain_std_db ** 2`` the variance of the ring's grain and ``v_b`` that of the
     background's own grain field (:func:`grain_field`, measured on the hidden pixels alone as on the ring),
     0 where the background already holds as much. A smooth fill (GDAL, a DIP far from the known pixels)
     gets the whole grain; a fill that continues the scene's fine structure gets only what it lacks."""
     total = params.grain_std_db**2
-    own = grain_field(np.where(hidden, background, np.nan), hidden, params.rho_rows, params.rho_cols)[hidden]
+    own = grain_field(np.where(hidden, background, np.nan), hidden, params.rho_rows, params.rho_cols, grain)[hidden]
     own = own[np.isfinite(own)]
     if total <= 0 or own.size < 2:
         return 1.0
@@ -565,7 +619,7 @@ def grain_deficit(background: np.ndarray, hidden: np.ndarray, params: SpecklePar
 
 
 def _estimate_around(
-    db: np.ndarray, hidden: np.ndarray, patch: int
+    db: np.ndarray, hidden: np.ndarray, patch: int, grain: GrainModel
 ) -> tuple[SpeckleParams, np.ndarray, np.ndarray, np.ndarray] | None:
     """Speckle parameters, sorted grain sample, grain field (:func:`grain_field`) and context ring of one
     dB band around ``hidden``: :func:`estimate_speckle` on a ring of ``CONTEXT_AREA`` x the hole's area, doubled
@@ -589,7 +643,7 @@ def _estimate_around(
                 return None
             else:
                 raise
-    field = grain_field(np.where(known, db, np.nan), context, estimate.rho_rows, estimate.rho_cols)
+    field = grain_field(np.where(known, db, np.nan), context, estimate.rho_rows, estimate.rho_cols, grain)
     on_ring = field[context]
     grain = np.sort(on_ring[np.isfinite(on_ring)])
     params = SpeckleParams(
@@ -611,6 +665,7 @@ def speckle_fill(
     seed: int,
     *,
     patch: int = PATCH,
+    grain: GrainModel = GRAIN,
 ) -> tuple[np.ndarray, list[SpeckleParams]]:
     """``image_db`` (C, H, W) with the hidden area replaced by ``fill_db`` (C, H, W, dB) carrying grain.
 
@@ -618,9 +673,9 @@ def speckle_fill(
     (:func:`estimate_speckle`, :func:`grain_field`), then inside the hole ``G * fill + N`` (``G *``:
     :func:`fill_background_db`) with N from :func:`draw_grain`, conditioned on the real grain at the
     boundary and scaled by the grain ``G * fill`` lacks (:func:`grain_deficit`) and the ring's local
-    spread (:func:`grain_spread`), and
-    ``np.random.default_rng(seed)`` (bands drawn in order). A band whose known pixels have no grain
-    (:class:`NoGrainError`: a constant band, a floor-clipped one) gets ``fill_db`` as it is and
+    spread (:func:`grain_spread`), and ``np.random.default_rng(seed)`` (bands drawn in order), under the
+    grain model ``grain``. A band whose known pixels have no grain (:class:`NoGrainError`: a constant
+    band, a floor-clipped one) gets ``fill_db`` as it is and
     :data:`NO_GRAIN` as its parameters. Outside the hole the output is ``image_db`` itself (same
     values, bit for bit); NaN in ``fill_db`` stays NaN. Returns the output (float32) and the parameters
     per band.
@@ -635,25 +690,26 @@ def speckle_fill(
     out = image_db.copy()
     params: list[SpeckleParams] = []
     for band, (known_db, filled_db) in enumerate(zip(image_db, fill_db, strict=True)):
-        around = _estimate_around(known_db.astype(np.float64), hidden, patch)
+        around = _estimate_around(known_db.astype(np.float64), hidden, patch, grain)
         if around is None:
             out[band] = np.where(hidden, filled_db, known_db).astype(np.float32)
             params.append(NO_GRAIN)
             continue
-        estimate, grain, field, ring = around
+        estimate, sample, field, ring = around
         known = np.isfinite(known_db) & ~hidden
-        g = draw_gaussian(rng, estimate, hidden.shape, waves)
-        g = condition_on_known(g, known_gaussian(field, known, grain), hidden, estimate)
-        centre = float(grain.mean())
-        background = fill_background_db(filled_db)
-        factor = grain_deficit(background, hidden, estimate)
-        scale = factor * grain_spread(field, ring, hidden)
-        values = background + centre + (_grain_of_gaussian(g, grain) - centre) * scale
+        g = draw_gaussian(rng, estimate, hidden.shape, waves, grain)
+        g = condition_on_known(g, known_gaussian(field, known, sample), hidden, estimate, grain)
+        centre = float(sample.mean())
+        background = fill_background_db(filled_db, grain.fill_sigma)
+        factor = grain_deficit(background, hidden, estimate, grain)
+        scale = factor * grain_spread(field, ring, hidden, grain)
+        values = background + centre + (_grain_of_gaussian(g, sample) - centre) * scale
         out[band] = np.where(hidden, values, known_db).astype(np.float32)
         params.append(replace(estimate, grain_factor=factor))
     return out, params
 
 
-def params_tag(params: list[SpeckleParams], bands: tuple[str, ...]) -> str:
-    """JSON of the per-band parameters, for a GeoTIFF tag."""
-    return json.dumps({b: p.to_dict() for b, p in zip(bands, params, strict=True)}, sort_keys=True)
+def params_tag(params: list[SpeckleParams], bands: tuple[str, ...], grain: GrainModel = GRAIN) -> str:
+    """JSON of the per-band parameters and the grain model's hash, for a GeoTIFF tag."""
+    record = {b: p.to_dict() for b, p in zip(bands, params, strict=True)}
+    return json.dumps({**record, "grain_model": grain.config_hash()}, sort_keys=True)

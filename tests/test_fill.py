@@ -21,6 +21,7 @@ from sardip.inpaint import FitSettings, InpaintError, OutputPaths, inpaint_file
 from sardip.masks import release_box, ring_mask
 from sardip.scene.settings import SceneSettings
 from sardip.seeds import tile_seed
+from sardip.speckle import GRAIN
 
 REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
 
@@ -90,7 +91,8 @@ def test_classic_fill_with_speckle_through_inpaint_file(tmp_path: Path) -> None:
     np.testing.assert_array_equal(result[:, ~hidden].view(np.uint32), original[:, ~hidden].view(np.uint32))
     assert tags["method"] == "gdal" and tags["speckle"] == "on"
     params = json.loads(tags["speckle_params"])
-    assert set(params) == {"VV", "VH"} and 2 < params["VV"]["looks"] < 12
+    assert set(params) == {"VV", "VH", "grain_model"} and 2 < params["VV"]["looks"] < 12
+    assert params["grain_model"] == GRAIN.config_hash()  # two grain algorithms never share one provenance
     assert summary.iterations == 0 and summary.speckle == tags["speckle_params"]
 
     def roughness(a: np.ndarray) -> float:

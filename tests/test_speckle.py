@@ -7,8 +7,10 @@ import pytest
 from scipy import ndimage, special
 
 from sardip.demo import correlated_speckle
+from sardip.dip.presets import get_preset
 from sardip.masks import ring_mask
 from sardip.speckle import (
+    GRAIN,
     SpeckleParams,
     draw_grain,
     estimate_speckle,
@@ -197,3 +199,25 @@ def test_the_grain_spread_follows_the_ring_side_by_side(rng: np.random.Generator
     ring = ring_mask(hidden, ~hidden, 4.0)
     spread = grain_spread(flat, ring, hidden)[hidden]
     assert spread.mean() == pytest.approx(1.0, abs=0.05) and spread.std() < 0.05
+
+
+def test_the_grain_model_is_in_the_hash_of_the_preset_that_adds_speckle() -> None:
+    credible, paper = get_preset("credible"), get_preset("paper", "Forest")
+    wider = credible.replace(grain=GRAIN.replace(fill_sigma=3.0))
+    assert wider.config_hash() != credible.config_hash() and wider.to_dict()["grain"]["fill_sigma"] == 3.0
+    assert "grain" not in paper.to_dict()  # a preset without speckle: the grain model shapes nothing
+    assert GRAIN.replace(response_spread=0.1).config_hash() != GRAIN.config_hash()
+    with pytest.raises(ValueError, match="response_spread"):
+        GRAIN.replace(response_spread=1.5)
+
+
+def test_a_grain_model_given_as_a_parameter_changes_the_fill(rng: np.random.Generator) -> None:
+    image = np.stack([10 * np.log10(correlated_speckle(rng, (96, 96), 4, 0.8)) - 8 for _ in range(2)])
+    hidden = np.zeros((96, 96), bool)
+    hidden[30:60, 30:60] = True
+    fill = np.where(hidden, -8.0, image)
+    same, _ = speckle_fill(image, fill, hidden, seed=3)
+    again, _ = speckle_fill(image, fill, hidden, seed=3, grain=GRAIN)
+    other, _ = speckle_fill(image, fill, hidden, seed=3, grain=GRAIN.replace(seam_band=0))
+    np.testing.assert_array_equal(same, again)
+    assert not np.array_equal(same, other) and np.array_equal(same[:, ~hidden], other[:, ~hidden])

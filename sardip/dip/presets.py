@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from sardip.classes import PAPER_CLASSES
 from sardip.dip.losses import SSIM_PADDINGS
+from sardip.speckle import GRAIN, GrainModel
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu")
 PADDINGS = ("reflection", "zero")
@@ -82,7 +83,9 @@ class Preset:
     lie in [-4, 4] before scaling), plus ``jitter * N(0, 1)`` redrawn every iteration when ``jitter > 0``.
     ``ssim_padding``: how the SSIM window meets the tile border (:data:`sardip.dip.losses.SSIM_PADDINGS`).
     ``speckle``: after the fit, give the hole speckle consistent with its surroundings
-    (:func:`sardip.speckle.speckle_fill`); it does not change the fit itself.
+    (:func:`sardip.speckle.speckle_fill`) under the grain model ``grain``
+    (:class:`sardip.speckle.GrainModel`, in the hash where ``speckle`` is on); it does not change the
+    fit itself.
     """
 
     name: str
@@ -111,6 +114,7 @@ class Preset:
     plateau_threshold: float = 1e-4
     iterations: int = 6000
     speckle: bool = False
+    grain: GrainModel = GRAIN
 
     def __post_init__(self) -> None:
         choices = {
@@ -149,9 +153,12 @@ class Preset:
         return f"{self.mse_weight:g}*mse-{self.ssim_weight:g}*ssim"
 
     def to_dict(self) -> dict:
-        """All parameters as JSON-ready values (tuples become lists)."""
+        """All parameters as JSON-ready values (tuples become lists); the grain model only where the
+        preset adds speckle (it shapes nothing else)."""
         out = dataclasses.asdict(self)
         out["widths"] = list(self.widths)
+        if not self.speckle:
+            del out["grain"]
         return out
 
     def config_hash(self) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from sardip.fill import classic
 from sardip.geotiff import Raster, from_db
 from sardip.masks import ring_mask
-from sardip.speckle import SpeckleParams, params_tag, speckle_fill
+from sardip.speckle import GRAIN, GrainModel, SpeckleParams, params_tag, speckle_fill
 
 #: Suffix of a method name asking for speckle-consistent filling after the fill.
 SPECKLE_SUFFIX = "+speckle"
@@ -121,32 +121,38 @@ class Pasted:
 
     db: np.ndarray
     speckle: list[SpeckleParams] = field(default_factory=list)
+    grain: GrainModel = GRAIN
 
     def speckle_tag(self, bands: tuple[str, ...]) -> str:
-        """The speckle parameters as the ``speckle_params`` tag (empty without speckle)."""
-        return params_tag(self.speckle, bands) if self.speckle else ""
+        """The speckle parameters and the grain model's hash as the ``speckle_params`` tag (empty
+        without speckle)."""
+        return params_tag(self.speckle, bands, self.grain) if self.speckle else ""
 
 
-def paste_db(image_db: np.ndarray, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int) -> Pasted:
+def paste_db(
+    image_db: np.ndarray, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int,
+    grain: GrainModel = GRAIN,
+) -> Pasted:  # fmt: skip
     """``image_db`` (C, H, W) dB with the hidden area (H, W) taken from ``fill_db`` (C, H, W) dB.
 
     With ``speckle``, the fill becomes the hole's background and gets new grain seeded by ``seed``
-    (:func:`sardip.speckle.speckle_fill`). Outside the hole the values are ``image_db``'s.
+    under the grain model ``grain`` (:func:`sardip.speckle.speckle_fill`). Outside the hole the values
+    are ``image_db``'s.
     """
     image_db = np.asarray(image_db, dtype=np.float32)
     if speckle:
-        db, params = speckle_fill(image_db, fill_db, hidden, seed)
-        return Pasted(db, params)
+        db, params = speckle_fill(image_db, fill_db, hidden, seed, grain=grain)
+        return Pasted(db, params, grain)
     return Pasted(np.where(np.asarray(hidden, dtype=bool), np.asarray(fill_db, dtype=np.float32), image_db))
 
 
 def paste(
-    raster: Raster, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int
+    raster: Raster, fill_db: np.ndarray, hidden: np.ndarray, *, speckle: bool, seed: int, grain: GrainModel = GRAIN
 ) -> tuple[np.ndarray, Pasted]:
     """:func:`paste_db` on a raster: returns the result in the raster's own units (linear power stays
     linear) with every pixel outside the hole the raster's value bit for bit, every hidden pixel that
     holds data (a non-positive one too) the fill's, a hidden nodata pixel nodata, and the dB paste."""
-    pasted = paste_db(raster.db(), fill_db, hidden, speckle=speckle, seed=seed)
+    pasted = paste_db(raster.db(), fill_db, hidden, speckle=speckle, seed=seed, grain=grain)
     inside = from_db(pasted.db, raster.units).astype(np.float32)
     replace = np.asarray(hidden, dtype=bool)[None] & raster.present()
     return np.where(replace, inside, raster.data), pasted

@@ -56,6 +56,7 @@ from sardip.scene.settings import SceneSettings
 from sardip.scene.source import Scene, SceneError, WindowValues
 from sardip.scene.windows import Box, SceneMask, SceneWindow, plan_windows
 from sardip.seeds import tile_seed
+from sardip.speckle import GRAIN, GrainModel
 
 log = logging.getLogger(__name__)
 
@@ -204,10 +205,17 @@ def scene_provenance(
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
         "detector_model": {"path": str(model), "sha256": sha256_file(model)},
+        "grain_model": {**grain_model(plan).to_dict(), "hash": grain_model(plan).config_hash()}
+        if settings.adds_speckle() else None,
         "audit": {"calibration": CALIBRATION.as_dict(), "attempts": settings.attempts,
                   "chosen_by": list(CHOOSING), "judged_by": [*CHOOSING, *HELD_OUT]},
         "windows": figures,
     }  # fmt: skip
+
+
+def grain_model(plan: ScenePlan) -> GrainModel:
+    """The grain model a scene's fills get: the preset's, else the default of classic fills."""
+    return plan.preset.grain if plan.preset else GRAIN
 
 
 def detector_model(settings: SceneSettings) -> Path:
@@ -251,6 +259,7 @@ def fill_windows(
     """Fill the windows of ``batches`` (each through :func:`sardip.fill.batch.fill_batch`: one engine
     call, or a classic fill); return the patches to write, the per-window figures and the device used."""
     preset, iterations, speckle = plan.preset, plan.iterations, settings.adds_speckle()
+    grain = grain_model(plan)
     patches, figures = [], []
     model = detector_model(settings)
     load(model.resolve())  # a bad weights file fails before any fit, naming it
@@ -285,7 +294,7 @@ def fill_windows(
                 batch, reads, hiddens, owns, fitted, seeds, ssim_known, strict=True
             ):
                 patch, figure = _judged_paste(scene, plan.mask, window, read, (hidden, own), fill,
-                                              (speckle, seed, settings), model)  # fmt: skip
+                                              (speckle, seed, settings, grain), model)  # fmt: skip
                 patches.append(patch)
                 figures.append({**figure, "ssim_known": ssim, "seconds": seconds})
             progress.done(planned, hidden_px)
@@ -406,15 +415,15 @@ def _duration(seconds: float) -> str:
 
 def _paste(
     scene: Scene, window: SceneWindow, read: WindowValues, hidden: tuple[np.ndarray, np.ndarray], fill: np.ndarray,
-    grain: tuple[bool, int],
+    grain: tuple[bool, int, GrainModel],
 ) -> tuple[Patch, dict, np.ndarray]:  # fmt: skip
     """The window's patch (its own hidden pixels that hold data, whatever their value), its figures and
     its dB values after the paste. ``hidden`` is (every hidden pixel of the window, its own);
-    ``grain`` (speckle-consistent filling or not, its seed)."""
+    ``grain`` (speckle-consistent filling or not, its seed, the grain model)."""
     every, own = hidden
-    speckle, seed = grain
+    speckle, seed, model = grain
     stored, db = read.stored, read.db
-    pasted = paste_db(db, fill, every, speckle=speckle, seed=seed).db
+    pasted = paste_db(db, fill, every, speckle=speckle, seed=seed, grain=model).db
     replace = own[None] & read.present
     if not np.isfinite(pasted[replace]).all():
         raise SceneError(f"window {window.name} ({', '.join(a.label for a in window.areas)}): the fill gave no "
@@ -437,16 +446,16 @@ AUDIT_CONTEXT = 1.5
 
 def _judged_paste(
     scene: Scene, mask: SceneMask, window: SceneWindow, read: WindowValues, hidden: tuple[np.ndarray, np.ndarray],
-    fill: np.ndarray, grain: tuple[bool, int, SceneSettings], model: Path,
+    fill: np.ndarray, grain: tuple[bool, int, SceneSettings, GrainModel], model: Path,
 ) -> tuple[Patch, dict]:  # fmt: skip
     """The window's patch and figures, its audit's verdict among them. A window whose fill fails the audit
     gets other grain draws, up to ``settings.attempts`` (:mod:`sardip.scene.escalation`; with grain only):
     the patch kept is the one the choosing detectors prefer, and the figures say which it was."""
-    speckle, seed, settings = grain
+    speckle, seed, settings, model_of_grain = grain
 
     def attempt(k: int) -> tuple[tuple[Patch, dict], pd.DataFrame | None]:
         drawn = seed if k == 0 else tile_seed(f"{window.name}/{k}", settings.seed)
-        patch, figure, result_db = _paste(scene, window, read, hidden, fill, (speckle, drawn))
+        patch, figure, result_db = _paste(scene, window, read, hidden, fill, (speckle, drawn, model_of_grain))
         checks = _audit_window(scene, mask, window, (read.db, result_db), hidden, model)
         if isinstance(checks, str):
             return (patch, {**figure, "audit": checks}), None
