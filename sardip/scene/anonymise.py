@@ -472,33 +472,42 @@ def _audit_window(
     hidden: tuple[np.ndarray, np.ndarray], model: Path,
 ) -> pd.DataFrame | str:  # fmt: skip
     """The verdict of a window's audit (:func:`sardip.audit.verdict`), or why it was not audited.
-
     ``images`` (the original's dB values, the result's) and ``hidden`` (every hidden pixel, the
-    window's own) cover the window. The audit sees at least :data:`AUDIT_CONTEXT` times the own hidden
-    area's extent around it, read from the scene beyond the window where its margin is narrower: the
-    natural range of the detectors needs untouched boxes of the area's shape nearby
-    (:mod:`sardip.audit.natural`)."""
-    original, result = images
-    every, own = hidden
-    rows, cols = np.nonzero(own)
-    box = window.box
-    grow = int(np.ceil(AUDIT_CONTEXT * (max(np.ptp(rows), np.ptp(cols)) + 1))) if rows.size else 0
-    wide = Box(max(0, box.r0 + rows.min() - grow), min(scene.grid.height, box.r0 + rows.max() + 1 + grow),
-               max(0, box.c0 + cols.min() - grow), min(scene.grid.width, box.c0 + cols.max() + 1 + grow))  # fmt: skip
-    if not (wide.r0 >= box.r0 and wide.r1 <= box.r1 and wide.c0 >= box.c0 and wide.c1 <= box.c1):
-        wide = wide.union(box)
-        inner = (slice(box.r0 - wide.r0, box.r1 - wide.r0), slice(box.c0 - wide.c0, box.c1 - wide.c0))
-        original = scene.read_db(wide.window).db
-        result = original.copy()
-        result[(slice(None), *inner)] = images[1]
-        every = mask.hidden(wide)
-        own = np.zeros(wide.shape, bool)
-        own[inner] = hidden[1]
+    window's own) cover the window; the audit sees them widened by :func:`_audit_context`."""
+    original, result, every, own = _audit_context(scene, mask, window, images, hidden)
     try:
         return verdict(audit(original, result, own & np.isfinite(original).all(axis=0), scene.band_names, model,
                              avoid=every))  # fmt: skip
     except AuditError as err:
         return f"not audited: {err}"
+
+
+def _audit_context(
+    scene: Scene, mask: SceneMask, window: SceneWindow, images: tuple[np.ndarray, np.ndarray],
+    hidden: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(original, result, every hidden pixel, the window's own) over at least :data:`AUDIT_CONTEXT` times
+    the own hidden area's extent around it, read from the scene beyond the window where its margin is
+    narrower: the natural range of the detectors needs untouched boxes of the area's shape nearby
+    (:mod:`sardip.audit.natural`)."""
+    every, own = hidden
+    rows, cols = np.nonzero(own)
+    box = window.box
+    if rows.size == 0:
+        return (*images, every, own)
+    grow = int(np.ceil(AUDIT_CONTEXT * (max(np.ptp(rows), np.ptp(cols)) + 1)))
+    wide = Box(max(0, box.r0 + rows.min() - grow), min(scene.grid.height, box.r0 + rows.max() + 1 + grow),
+               max(0, box.c0 + cols.min() - grow), min(scene.grid.width, box.c0 + cols.max() + 1 + grow))  # fmt: skip
+    if wide.r0 >= box.r0 and wide.r1 <= box.r1 and wide.c0 >= box.c0 and wide.c1 <= box.c1:
+        return (*images, every, own)
+    wide = wide.union(box)
+    inner = (slice(box.r0 - wide.r0, box.r1 - wide.r0), slice(box.c0 - wide.c0, box.c1 - wide.c0))
+    original = scene.read_db(wide.window).db
+    result = original.copy()
+    result[(slice(None), *inner)] = images[1]
+    wide_own = np.zeros(wide.shape, bool)
+    wide_own[inner] = own
+    return original, result, mask.hidden(wide), wide_own
 
 
 def _not_nodata(values: np.ndarray, nodata: float | None) -> np.ndarray:
