@@ -231,6 +231,7 @@ def main() -> None:
         if i % 20 == 0:
             print(f"{i + 1}/{len(cases)} cases", flush=True)
     frame = pd.DataFrame(rows)
+    SCRATCH.mkdir(exist_ok=True)
     frame.to_json(SCRATCH / "bench_verdict_cases.json", orient="records")  # kept if the tables below fail
     per_set = _rates(frame, ["data_set"])
     per_group = _rates(frame, ["data_set", "group"])
