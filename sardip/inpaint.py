@@ -44,10 +44,10 @@ from sardip.fill.batch import fill_batch
 from sardip.fill.spec import FillSpec
 from sardip.geotiff import Raster, from_db, published_path, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
+from sardip.grain import GRAIN
 from sardip.io import atomic_path, write_table
 from sardip.masks import MaskSpec, hidden_fraction
 from sardip.seeds import tile_seed
-from sardip.speckle import GRAIN
 
 log = logging.getLogger(__name__)
 

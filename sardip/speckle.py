@@ -64,11 +64,10 @@ is separable and Gaussian (its width varying only in a resampled image), the loo
 resampling is linear along one axis at a time, and the hole's background comes from the fill.
 
 The values the fill takes as they are, rather than estimating them from the ring, form the grain model
-(:class:`GrainModel`), owned by the preset that adds speckle."""
+(:class:`sardip.grain.GrainModel`), owned by the preset that adds speckle."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -76,6 +75,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage, optimize, special
 
+from sardip.grain import GRAIN, GrainModel
 from sardip.masks import ring_mask
 from sardip.resampling import ResamplingWave, find_resampling_waves, input_shape, resample
 
@@ -111,68 +111,6 @@ class SpeckleError(ValueError):
 class NoGrainError(SpeckleError):
     """Known blocks enough, but none varies: the band has no grain to measure (a dB product clipped at
     its floor over calm water, a constant band)."""
-
-
-@dataclass(frozen=True)
-class GrainModel:
-    """The shape of the grain a fill is given: the values :func:`speckle_fill` does not estimate from the
-    ring but takes as they are. It belongs to the preset that adds speckle (its hash covers it,
-    :class:`sardip.dip.presets.Preset`), and goes with each fill into the sidecar and the
-    ``speckle_params`` tag (:meth:`config_hash`), so that two grain algorithms never share one
-    provenance; a study changes it as a parameter (:meth:`replace`).
-
-    - ``fill_sigma``: Gaussian width (px) of the low-pass that turns a fill into the hole's background.
-    - ``background_sigma``, ``grain_inner``: the ring's background, against which its grain is measured:
-      a Gaussian of ``background_sigma`` px with its central ``2 grain_inner + 1`` px square left out,
-      so the grain keeps its own variance.
-    - ``seam_band``: hidden pixels up to this distance (px) from known ones draw their grain conditioned
-      on the real grain of the known pixels as close to the hole (:func:`condition_on_known`), with
-      ``kriging_nugget`` added to its correlations (the real grain is not exactly the simulated speckle).
-    - ``spread_sigma``, ``spread_reach``: the grain's spread varies in space: measured on the ring in
-      Gaussian windows of ``spread_sigma`` px and carried into the hole by Gaussian weights of
-      ``spread_reach`` times the hole's inradius, at least ``spread_sigma`` (:func:`grain_spread`; 0.5
-      and 1 averaged the two sides of a ring too much).
-    - ``response_spread``, ``response_scale``: in a resampled image (:mod:`sardip.resampling`) the
-      simulated impulse response's width varies in space by +-``response_spread`` (relative) over a
-      smooth random field of ``response_scale`` px (:func:`_looks_log_intensity`). A stationary draw
-      left the real SEN12MS tile's hole windows more alike than its ring's, which the five-level
-      co-occurrence detector finds. The value was chosen on the detectors at that one tile, not
-      measured from the ring (docs/notes.md has the spreads tried, and bench/NOTES.md the hole
-      positions it was checked at). In images without resampling the width stays fixed: there a
-      varying width is itself found.
-    """
-
-    fill_sigma: float = 2.0
-    background_sigma: float = 2.0
-    grain_inner: int = 2
-    seam_band: int = 3
-    kriging_nugget: float = 0.01
-    spread_sigma: float = 4.0
-    spread_reach: float = 0.3
-    response_spread: float = 0.2
-    response_scale: float = 4.0
-
-    def __post_init__(self) -> None:
-        widths = (self.fill_sigma, self.background_sigma, self.spread_sigma, self.response_scale)
-        if min(widths) <= 0 or self.grain_inner < 0 or self.seam_band < 0 or self.spread_reach < 0:
-            raise ValueError(f"grain model {self}: widths must be > 0, the other sizes >= 0")
-        if not 0 <= self.response_spread < 1 or self.kriging_nugget < 0:
-            raise ValueError(f"grain model {self}: response_spread in [0, 1), kriging_nugget >= 0")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def config_hash(self) -> str:
-        """First 16 hex digits of the SHA-256 of the sorted-key JSON of :meth:`to_dict`."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def replace(self, **changes: object) -> GrainModel:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-
-#: The grain model of the presets that add speckle, and of classic fills with ``--speckle``.
-GRAIN = GrainModel()
 
 
 @dataclass(frozen=True)

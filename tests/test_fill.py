@@ -17,11 +17,11 @@ from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant, paste, paste_db
 from sardip.fill.spec import FillSpec
 from sardip.geotiff import from_db, read_raster
+from sardip.grain import GRAIN
 from sardip.inpaint import FitSettings, InpaintError, OutputPaths, inpaint_file
 from sardip.masks import release_box, ring_mask
 from sardip.scene.settings import SceneSettings
 from sardip.seeds import tile_seed
-from sardip.speckle import GRAIN
 
 REAL_S1 = Path(__file__).resolve().parent / "data" / "sen12ms_real" / "ROIs1158_spring_s1_1_p30.tif"
 

@@ -8,9 +8,9 @@ from scipy import ndimage, special
 
 from sardip.demo import correlated_speckle
 from sardip.dip.presets import get_preset
+from sardip.grain import GRAIN
 from sardip.masks import ring_mask
 from sardip.speckle import (
-    GRAIN,
     SpeckleParams,
     draw_grain,
     estimate_speckle,

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from sardip.classes import PAPER_CLASSES
 from sardip.dip.losses import SSIM_PADDINGS
-from sardip.speckle import GRAIN, GrainModel
+from sardip.grain import GRAIN, GrainModel
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu")
 PADDINGS = ("reflection", "zero")

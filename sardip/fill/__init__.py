@@ -22,8 +22,9 @@ import numpy as np
 
 from sardip.fill import classic
 from sardip.geotiff import Raster, from_db
+from sardip.grain import GRAIN, GrainModel
 from sardip.masks import ring_mask
-from sardip.speckle import GRAIN, GrainModel, SpeckleParams, params_tag, speckle_fill
+from sardip.speckle import SpeckleParams, params_tag, speckle_fill
 
 #: Suffix of a method name asking for speckle-consistent filling after the fill.
 SPECKLE_SUFFIX = "+speckle"

@@ -47,6 +47,7 @@ from sardip.fill import paste_db
 from sardip.fill.batch import fill_batch
 from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
+from sardip.grain import GRAIN, GrainModel
 from sardip.io import sha256_file
 from sardip.masks import mask_sources
 from sardip.scene.escalation import CHOOSING, HELD_OUT, escalate
@@ -56,7 +57,6 @@ from sardip.scene.settings import SceneSettings
 from sardip.scene.source import Scene, SceneError, WindowValues
 from sardip.scene.windows import Box, SceneMask, SceneWindow, plan_windows
 from sardip.seeds import tile_seed
-from sardip.speckle import GRAIN, GrainModel
 
 log = logging.getLogger(__name__)
 
