@@ -166,11 +166,10 @@ class Detector:
     """A blind detector, ranked by ROC AUC for each window side of ``windows``: a ``statistic`` map of
     ``prepare(db)``, its values at the hole against the ring's, or, for a detector that needs the
     candidate area itself (a contour), its own ``samples`` of the ``geometry`` of the hole and ring.
-    ``prepare`` holds what does not depend on
-    the window (a net's forward pass, residual codes), so it runs once per band; with ``uses_model``
-    it is called as ``prepare(model, db)``, the weights file of the learned detector given to
-    :func:`audit`. ``one_sided``: the statistic is known to rise where pixels were edited, so the AUC
-    is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
+    ``prepare`` holds what does not depend on the window (a net's forward pass, residual codes), so it
+    runs once per band; with ``uses_model`` it is called as ``prepare(model, db)``, the weights file of
+    the learned detector given to :func:`audit`. ``one_sided``: the statistic is known to rise where
+    pixels were edited, so the AUC is kept as it is rather than folded to ``max(AUC, 1 - AUC)``."""
 
     description: str
     statistic: Statistic | None = None
