@@ -31,7 +31,6 @@ inpainting, and with it torch, only when a chunk is fitted.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sardip.io import atomic_path, read_table, write_table
+from sardip.io import atomic_path, json_hash, read_table, write_table
 
 if TYPE_CHECKING:
     from sardip.inpaint import FitSettings, OutputPaths
@@ -59,8 +58,7 @@ TILE_FILES: tuple[str, ...] = ("inpainted.tif", "raw.tif", "mask.tif", "trajecto
 
 def settings_hash(fit: Mapping[str, object]) -> str:
     """16 hex digits of the sha256 of the settings that change a tile's result (sorted-key JSON)."""
-    text = json.dumps(dict(fit), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return json_hash(dict(fit))
 
 
 def chunk_id(land_cover: str, settings: str, members: Sequence[str]) -> str:

@@ -1,12 +1,12 @@
 """The grain model: the values speckle-consistent filling takes as given rather than estimating them
-from the hole's ring (:mod:`sardip.speckle`). A module of its own, free of imports, so that the presets
-that own it (:class:`sardip.dip.presets.Preset`) load nothing of the fill."""
+from the hole's ring (:mod:`sardip.speckle`). A module of its own, so that the presets that own it
+(:class:`sardip.dip.presets.Preset`) load nothing of the fill."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, replace
+
+from sardip.io import json_hash
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ class GrainModel:
 
     def config_hash(self) -> str:
         """First 16 hex digits of the SHA-256 of the sorted-key JSON of :meth:`to_dict`."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return json_hash(self.to_dict())
 
     def replace(self, **changes: object) -> GrainModel:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import signal
@@ -22,6 +23,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+
+def json_hash(value: object) -> str:
+    """First 16 hex digits of the SHA-256 of ``value`` as sorted-key, compact JSON (values JSON cannot
+    write as their ``str``): the config hashes of presets, grain models and a chunk's fit settings."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _umask() -> int:

@@ -34,14 +34,13 @@ Presets
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sardip.classes import PAPER_CLASSES
 from sardip.dip.losses import SSIM_PADDINGS
 from sardip.grain import GRAIN, GrainModel
+from sardip.io import json_hash
 
 ACTIVATIONS = ("tanh", "relu", "leaky_relu")
 PADDINGS = ("reflection", "zero")
@@ -163,8 +162,7 @@ class Preset:
 
     def config_hash(self) -> str:
         """First 16 hex digits of the SHA-256 of the sorted-key JSON of :meth:`to_dict`."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return json_hash(self.to_dict())
 
     def replace(self, **changes: object) -> Preset:
         """A copy with some parameters changed (validated again)."""
