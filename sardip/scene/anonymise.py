@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -452,11 +453,12 @@ def _judged_paste(
     gets other grain draws, up to ``settings.attempts`` (:mod:`sardip.scene.escalation`; with grain only):
     the patch kept is the one the choosing detectors prefer, and the figures say which it was."""
     speckle, seed, settings, model_of_grain = grain
+    context = _audit_context(scene, mask, window, read.db, hidden)  # read once for every draw
 
     def attempt(k: int) -> tuple[tuple[Patch, dict], pd.DataFrame | None]:
         drawn = seed if k == 0 else tile_seed(f"{window.name}/{k}", settings.seed)
         patch, figure, result_db = _paste(scene, window, read, hidden, fill, (speckle, drawn, model_of_grain))
-        checks = _audit_window(scene, mask, window, (read.db, result_db), hidden, model)
+        checks = _audit_window(scene, context, result_db, model)
         if isinstance(checks, str):
             return (patch, {**figure, "audit": checks}), None
         return (patch, {**figure, "audit": checks.to_dict("records")}), checks
@@ -467,47 +469,51 @@ def _judged_paste(
     return patch, figure
 
 
-def _audit_window(
-    scene: Scene, mask: SceneMask, window: SceneWindow, images: tuple[np.ndarray, np.ndarray],
-    hidden: tuple[np.ndarray, np.ndarray], model: Path,
-) -> pd.DataFrame | str:  # fmt: skip
-    """The verdict of a window's audit (:func:`sardip.audit.verdict`), or why it was not audited.
-    ``images`` (the original's dB values, the result's) and ``hidden`` (every hidden pixel, the
-    window's own) cover the window; the audit sees them widened by :func:`_audit_context`."""
-    original, result, every, own = _audit_context(scene, mask, window, images, hidden)
+class _AuditContext(NamedTuple):
+    """What a window's audit sees beyond the window: the original's dB values, every hidden pixel and
+    the window's own, and where the window lies in them (``inner``)."""
+
+    original: np.ndarray
+    every: np.ndarray
+    own: np.ndarray
+    inner: tuple[slice, slice]
+
+
+def _audit_window(scene: Scene, context: _AuditContext, result_db: np.ndarray, model: Path) -> pd.DataFrame | str:
+    """The verdict of a window's audit (:func:`sardip.audit.verdict`) with the window's dB values after
+    the paste, ``result_db``, in its context, or why it was not audited."""
+    result = context.original.copy()
+    result[(slice(None), *context.inner)] = result_db
+    hidden = context.own & np.isfinite(context.original).all(axis=0)
     try:
-        return verdict(audit(original, result, own & np.isfinite(original).all(axis=0), scene.band_names, model,
-                             avoid=every))  # fmt: skip
+        return verdict(audit(context.original, result, hidden, scene.band_names, model, avoid=context.every))
     except AuditError as err:
         return f"not audited: {err}"
 
 
 def _audit_context(
-    scene: Scene, mask: SceneMask, window: SceneWindow, images: tuple[np.ndarray, np.ndarray],
-    hidden: tuple[np.ndarray, np.ndarray],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(original, result, every hidden pixel, the window's own) over at least :data:`AUDIT_CONTEXT` times
-    the own hidden area's extent around it, read from the scene beyond the window where its margin is
-    narrower: the natural range of the detectors needs untouched boxes of the area's shape nearby
-    (:mod:`sardip.audit.natural`)."""
+    scene: Scene, mask: SceneMask, window: SceneWindow, original: np.ndarray, hidden: tuple[np.ndarray, np.ndarray]
+) -> _AuditContext:
+    """The window (``original`` dB values, ``hidden``: every hidden pixel, its own) widened to at least
+    :data:`AUDIT_CONTEXT` times the own hidden area's extent around it, read from the scene beyond the
+    window where its margin is narrower: the natural range of the detectors needs untouched boxes of
+    the area's shape nearby (:mod:`sardip.audit.natural`)."""
     every, own = hidden
     rows, cols = np.nonzero(own)
     box = window.box
+    whole = (slice(None), slice(None))
     if rows.size == 0:
-        return (*images, every, own)
+        return _AuditContext(original, every, own, whole)
     grow = int(np.ceil(AUDIT_CONTEXT * (max(np.ptp(rows), np.ptp(cols)) + 1)))
     wide = Box(max(0, box.r0 + rows.min() - grow), min(scene.grid.height, box.r0 + rows.max() + 1 + grow),
                max(0, box.c0 + cols.min() - grow), min(scene.grid.width, box.c0 + cols.max() + 1 + grow))  # fmt: skip
     if wide.r0 >= box.r0 and wide.r1 <= box.r1 and wide.c0 >= box.c0 and wide.c1 <= box.c1:
-        return (*images, every, own)
+        return _AuditContext(original, every, own, whole)
     wide = wide.union(box)
     inner = (slice(box.r0 - wide.r0, box.r1 - wide.r0), slice(box.c0 - wide.c0, box.c1 - wide.c0))
-    original = scene.read_db(wide.window).db
-    result = original.copy()
-    result[(slice(None), *inner)] = images[1]
     wide_own = np.zeros(wide.shape, bool)
     wide_own[inner] = own
-    return original, result, mask.hidden(wide), wide_own
+    return _AuditContext(scene.read_db(wide.window).db, mask.hidden(wide), wide_own, inner)
 
 
 def _not_nodata(values: np.ndarray, nodata: float | None) -> np.ndarray:
