@@ -28,14 +28,14 @@ class GrainModel:
       Gaussian windows of ``spread_sigma`` px and carried into the hole by Gaussian weights of
       ``spread_reach`` times the hole's inradius, at least ``spread_sigma`` (:func:`sardip.speckle.grain_spread`; 0.5
       and 1 averaged the two sides of a ring too much).
-    - ``response_spread``, ``response_scale``: in a resampled image (:mod:`sardip.resampling`) the
-      simulated impulse response's width varies in space by +-``response_spread`` (relative) over a
-      smooth random field of ``response_scale`` px (:func:`sardip.speckle.draw_gaussian`). A stationary draw
-      left the real SEN12MS tile's hole windows more alike than its ring's, which the five-level
-      co-occurrence detector finds. The value was chosen on the detectors at that one tile, not
-      measured from the ring (docs/notes.md has the spreads tried, and bench/NOTES.md the hole
-      positions it was checked at). In images without resampling the width stays fixed: there a
-      varying width is itself found.
+    - ``response_scale``, ``max_response_spread``: in a resampled image (:mod:`sardip.resampling`) the
+      simulated impulse response's width varies in space (relative) over a smooth random field of
+      ``response_scale`` px (:func:`sardip.speckle.draw_gaussian`): a stationary draw left the real
+      SEN12MS tile's hole windows more alike than its ring's, which the five-level co-occurrence
+      detector finds. How much it varies is measured on each ring, up to ``max_response_spread``
+      (:func:`sardip.speckle.estimate_response_spread`), no longer a constant chosen on that tile
+      (docs/notes.md). In images without resampling the width stays fixed: there a varying width is
+      itself found.
     """
 
     fill_sigma: float = 2.0
@@ -45,15 +45,15 @@ class GrainModel:
     kriging_nugget: float = 0.01
     spread_sigma: float = 4.0
     spread_reach: float = 0.3
-    response_spread: float = 0.2
+    max_response_spread: float = 0.4
     response_scale: float = 4.0
 
     def __post_init__(self) -> None:
         widths = (self.fill_sigma, self.background_sigma, self.spread_sigma, self.response_scale)
         if min(widths) <= 0 or self.grain_inner < 0 or self.seam_band < 0 or self.spread_reach < 0:
             raise ValueError(f"grain model {self}: widths must be > 0, the other sizes >= 0")
-        if not 0 <= self.response_spread < 1 or self.kriging_nugget < 0:
-            raise ValueError(f"grain model {self}: response_spread in [0, 1), kriging_nugget >= 0")
+        if not 0 <= self.max_response_spread < 1 or self.kriging_nugget < 0:
+            raise ValueError(f"grain model {self}: max_response_spread in [0, 1), kriging_nugget >= 0")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -101,6 +101,8 @@ CALIBRATION_SIZE = 256
 _SQUARE = np.ones((3, 3), bool)
 _CORRECTION_ROUNDS = 4
 _CALIBRATION_ROUNDS = 4
+#: Spreads (from 0 to the grain model's largest) and draws per spread :func:`estimate_response_spread` simulates.
+SPREAD_STEPS, SPREAD_DRAWS = 5, 2
 _SERIES_TERMS = 2000
 
 
@@ -125,6 +127,8 @@ class SpeckleParams:
     ring's grain (dB; pure L-look speckle has ``(10 / ln 10) sqrt(trigamma(L))``, 2.3 dB for L = 4).
     ``patches``: blocks used. ``grain_factor``: the share of the drawn grain's deviations the fill got
     (:func:`grain_deficit`; 1 for a smooth fill, lower where the fill carried fine structure itself).
+    ``response_spread``: how much the drawn impulse response's width varies in space (relative), measured
+    on the ring of a resampled image (:func:`estimate_response_spread`; 0 without resampling).
     """
 
     looks: float
@@ -135,6 +139,7 @@ class SpeckleParams:
     grain_std_db: float
     patches: int
     grain_factor: float = 1.0
+    response_spread: float = 0.0
 
     def to_dict(self) -> dict[str, float | int]:
         """Values rounded for provenance tags."""
@@ -272,12 +277,6 @@ def _normal_scores(x: np.ndarray) -> np.ndarray:
     return special.ndtri((ranks + 0.5) / x.size)
 
 
-def response_spread(waves: tuple[ResamplingWave, ...], grain: GrainModel = GRAIN) -> float:
-    """How much the drawn response's width varies in space: ``grain.response_spread`` in a resampled
-    image, 0 in one that shows no resampling."""
-    return grain.response_spread if waves else 0.0
-
-
 def _looks_log_intensity(
     rng: np.random.Generator, widths: tuple[float, float], looks: int, shape: tuple[int, int], spread: float,
     scale: float,
@@ -312,15 +311,16 @@ def _resampled_log_intensity(
     looks: int,
     shape: tuple[int, int],
     waves: tuple[ResamplingWave, ...],
-    grain: GrainModel = GRAIN,
+    spread: float,
+    scale: float,
 ) -> np.ndarray:
-    """:func:`_looks_log_intensity` (width varying by :func:`response_spread`) drawn on the input grid of
-    ``waves`` and resampled onto ``shape`` (:func:`sardip.resampling.resample`; with waves along both
-    axes, the rows' first, their phase taken at the output pixels)."""
+    """:func:`_looks_log_intensity` (width varying by ``spread`` over ``scale`` px) drawn on the input
+    grid of ``waves`` and resampled onto ``shape`` (:func:`sardip.resampling.resample`; with waves along
+    both axes, the rows' first, their phase taken at the output pixels)."""
     shapes = [shape]
     for wave in reversed(waves):
         shapes.insert(0, input_shape(shapes[0], wave))
-    field = _looks_log_intensity(rng, widths, looks, shapes[0], response_spread(waves, grain), grain.response_scale)
+    field = _looks_log_intensity(rng, widths, looks, shapes[0], spread, scale)
     for wave, target in zip(waves, shapes[1:], strict=True):
         field = resample(field, wave, target)
     return field
@@ -335,27 +335,97 @@ def _axis_lag1(x: np.ndarray, axis: int) -> float:
 
 @lru_cache(maxsize=64)
 def drawn_widths(
-    rho_rows: float, rho_cols: float, looks: int, waves: tuple[ResamplingWave, ...] = (), grain: GrainModel = GRAIN
+    rho_rows: float,
+    rho_cols: float,
+    looks: int,
+    waves: tuple[ResamplingWave, ...] = (),
+    spread: float = 0.0,
+    scale: float = GRAIN.response_scale,
 ) -> tuple[float, float]:
     """Widths (px, rows and columns) of the impulse responses :func:`draw_gaussian` filters with, so that
     its normal scores have the lag-1 correlations ``rho_rows`` / ``rho_cols``: without ``waves`` the
     stationary solution (:func:`response_for_lag1`). In a resampled image the resampling and the width's
-    variation in space both change the correlation it gives, so the widths are corrected on a fixed-seed
-    draw of :data:`CALIBRATION_SIZE` px: each round scales a width by the ratio of the Gaussian-equivalent
-    widths (:func:`sigma_for_lag1`) of the target and of the draw's correlation."""
+    variation in space (``spread`` over ``scale`` px) both change the correlation it gives, so the widths
+    are corrected on a fixed-seed draw of :data:`CALIBRATION_SIZE` px: each round scales a width by the
+    ratio of the Gaussian-equivalent widths (:func:`sigma_for_lag1`) of the target and of the draw's
+    correlation."""
     targets = (rho_rows, rho_cols)
     widths = [response_for_lag1(rho, looks) for rho in targets]
     if not waves:
         return widths[0], widths[1]
     size = (CALIBRATION_SIZE, CALIBRATION_SIZE)
     for _ in range(_CALIBRATION_ROUNDS):
-        draw = _resampled_log_intensity(np.random.default_rng(0), tuple(widths), looks, size, waves, grain)
+        draw = _resampled_log_intensity(np.random.default_rng(0), tuple(widths), looks, size, waves, spread, scale)
         scores = _normal_scores(draw)
         for axis, target in enumerate(targets):
             drawn = sigma_for_lag1(min(_axis_lag1(scores, axis), MAX_RHO))
             if target > 0.01 and drawn > 0:
                 widths[axis] *= sigma_for_lag1(target) / drawn
     return widths[0], widths[1]
+
+
+def local_sharpness_spread(scores: np.ndarray, region: np.ndarray, scale: float) -> float:
+    """How much the grain's fineness varies over ``region``: the standard deviation, over the region's
+    pixels whose Gaussian window (``scale`` px) holds at least half as many neighbour pairs as the
+    fullest, of the local lag-1 correlation of ``scores`` (normal scores) in that window, rows and
+    columns pooled; only pairs of neighbours both in the region count."""
+    z = np.where(region, scores, 0.0)
+    products, energies, pairs = (np.zeros(region.shape) for _ in range(3))
+    for axis in (0, 1):
+        prod, energy, both = (np.zeros(region.shape) for _ in range(3))
+        a, m = np.moveaxis(z, axis, 0), np.moveaxis(region, axis, 0)
+        pair = m[1:] & m[:-1]
+        np.moveaxis(both, axis, 0)[:-1] = pair
+        np.moveaxis(prod, axis, 0)[:-1] = np.where(pair, a[1:] * a[:-1], 0.0)
+        np.moveaxis(energy, axis, 0)[:-1] = np.where(pair, (a[1:] ** 2 + a[:-1] ** 2) / 2, 0.0)
+        products += ndimage.gaussian_filter(prod, scale)
+        energies += ndimage.gaussian_filter(energy, scale)
+        pairs += ndimage.gaussian_filter(both, scale)
+    keep = region & (pairs >= pairs.max() / 2) & (energies > 0)
+    return float(np.std(products[keep] / energies[keep])) if keep.sum() > 1 else 0.0
+
+
+def estimate_response_spread(
+    field: np.ndarray,
+    ring: np.ndarray,
+    known: np.ndarray,
+    params: SpeckleParams,
+    waves: tuple[ResamplingWave, ...],
+    grain: GrainModel,
+) -> float:
+    """The impulse response's variation in width (relative) that makes a simulated re-acquisition's grain
+    vary in fineness over the ring as much as the real grain ``field`` (:func:`grain_field` of the
+    ``known`` pixels) does there (:func:`local_sharpness_spread`, windows of ``grain.response_scale``
+    px): a simulated method of moments. For :data:`SPREAD_STEPS` spreads from 0 to
+    ``grain.max_response_spread``, :data:`SPREAD_DRAWS` fixed-seed draws with the band's correlation
+    (:func:`drawn_widths` of a fixed width, for speed) and the image's waves are measured as the real grain is (the same grain
+    field, known pixels and ring), and the real value is interpolated between them. Texture that
+    varies the grain's fineness raises the estimate too. Only a resampled image (``waves``) has a
+    spread; elsewhere the width is fixed, 0."""
+    on_ring = ring & np.isfinite(field)
+    if not waves or grain.max_response_spread == 0 or on_ring.sum() < 2:
+        return 0.0
+    scale = grain.response_scale
+    looks = simulated_looks(params.looks)
+
+    def measured(values: np.ndarray) -> float:
+        scores = np.zeros(ring.shape)
+        scores[on_ring] = _normal_scores(values[on_ring])
+        return local_sharpness_spread(scores, on_ring, scale)
+
+    widths = drawn_widths(params.rho_rows, params.rho_cols, looks, waves, 0.0, scale)
+
+    def simulated(spread: float) -> float:
+        values = []
+        for k in range(SPREAD_DRAWS):
+            draw = _resampled_log_intensity(np.random.default_rng(k), widths, looks, ring.shape, waves, spread, scale)
+            draw_db = np.where(known, draw * (10 / np.log(10)), np.nan)
+            values.append(measured(grain_field(draw_db, ring, params.rho_rows, params.rho_cols, grain)))
+        return float(np.mean(values))
+
+    spreads = np.linspace(0.0, grain.max_response_spread, SPREAD_STEPS)
+    curve = np.maximum.accumulate([simulated(s) for s in spreads])
+    return float(np.interp(measured(field), curve, spreads))
 
 
 def draw_gaussian(
@@ -372,8 +442,9 @@ def draw_gaussian(
     varying in space and resampled as the image was, each value replaced by the standard normal quantile
     of its rank."""
     looks = simulated_looks(params.looks)
-    widths = drawn_widths(params.rho_rows, params.rho_cols, looks, waves, grain)
-    return _normal_scores(_resampled_log_intensity(rng, widths, looks, shape, waves, grain))
+    spread, scale = params.response_spread, grain.response_scale
+    widths = drawn_widths(params.rho_rows, params.rho_cols, looks, waves, spread, scale)
+    return _normal_scores(_resampled_log_intensity(rng, widths, looks, shape, waves, spread, scale))
 
 
 def draw_grain(
@@ -635,6 +706,8 @@ def speckle_fill(
             continue
         estimate, sample, field, ring = around
         known = np.isfinite(known_db) & ~hidden
+        spread = estimate_response_spread(field, ring, known, estimate, waves, grain)
+        estimate = replace(estimate, response_spread=spread)
         g = draw_gaussian(rng, estimate, hidden.shape, waves, grain)
         g = condition_on_known(g, known_gaussian(field, known, sample), hidden, estimate, grain)
         centre = float(sample.mean())

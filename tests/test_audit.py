@@ -11,7 +11,7 @@ import pytest
 from conftest import write_tif
 from scipy import ndimage
 
-from sardip.audit import DETECTORS, audit, roc_auc, verdict, window_enl
+from sardip.audit import DETECTORS, audit, baseline, roc_auc, verdict, window_enl
 from sardip.audit.stage import class_means
 from sardip.cli import main
 from sardip.demo import correlated_speckle
@@ -58,6 +58,20 @@ def test_hole_refilled_with_the_original_scores_like_the_untouched_image(real: t
     checks = verdict(table)
     assert (checks["auc_result"] == checks["auc_original"]).all() and np.allclose(checks["enl_ratio_factor"], 1)
     assert not checks["ok_correlation"].any()  # the target is still there
+
+
+def test_a_baseline_judges_each_result_as_a_whole_audit_would(
+    real: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
+) -> None:
+    image = real[0][:, :96, :96]
+    hidden = np.zeros(image.shape[1:], bool)
+    hidden[40:60, 30:52] = True
+    noisy = np.where(hidden, image + rng.normal(0, 2, image.shape), image)
+    gap = noisy.copy()
+    gap[1, 38, 40] = np.nan  # a result without a value in the ring: its own hole and ring
+    against = baseline(image, hidden)
+    for result in (image.copy(), noisy, gap):
+        pd.testing.assert_frame_equal(against.judge(result), audit(image, result, hidden))
 
 
 def test_constant_fill_is_found(real: tuple[np.ndarray, np.ndarray]) -> None:

@@ -59,4 +59,4 @@ def test_the_sidecar_says_which_detectors_chose_and_which_judged(tmp_path) -> No
     sidecar = json.loads(out.with_name("out.provenance.json").read_text())
     assert sidecar["audit"]["chosen_by"] == list(CHOOSING) and sidecar["audit"]["attempts"] == 2
     assert set(sidecar["audit"]["judged_by"]) == set(DETECTORS) and sidecar["audit"]["calibration"]["false_alarm"]
-    assert sidecar["grain_model"]["hash"] and sidecar["grain_model"]["response_spread"] == 0.2
+    assert sidecar["grain_model"]["hash"] and sidecar["grain_model"]["max_response_spread"] == 0.4

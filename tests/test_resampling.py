@@ -11,6 +11,7 @@ from sardip import speckle
 from sardip.demo import correlated_speckle
 from sardip.fill import classic_fill
 from sardip.geotiff import read_raster
+from sardip.grain import GRAIN
 from sardip.masks import release_box
 from sardip.resampling import ResamplingWave, _energy_map, find_resampling_waves, input_shape, resample
 
@@ -83,8 +84,32 @@ def test_the_fill_continues_the_real_tiles_moire(monkeypatch: pytest.MonkeyPatch
 
 
 def test_the_draw_keeps_its_lag1_correlations_with_the_width_varying_and_a_wave(rng: np.random.Generator) -> None:
-    params = speckle.SpeckleParams(5.0, 0.7, 0.6, 0.0, 0.0, 2.0, 0)
+    params = speckle.SpeckleParams(5.0, 0.7, 0.6, 0.0, 0.0, 2.0, 0, response_spread=0.2)
     for waves in ((), (WAVE,)):
         g = speckle.draw_gaussian(rng, params, (SIZE, SIZE), waves)
         assert speckle._axis_lag1(g, 0) == pytest.approx(0.7, abs=0.02)
         assert speckle._axis_lag1(g, 1) == pytest.approx(0.6, abs=0.02)
+
+
+def test_the_response_spread_is_measured_on_the_ring() -> None:
+    """Grain simulated with a known spread, around the real tile's hole with its wave: the ring's
+    estimate finds it (0 stays near 0, 0.3 is told from 0.1); without the wave there is no spread."""
+    image = read_raster(REAL_S1).db().astype(np.float64)
+    hidden = release_box(image.shape[1:])
+    waves = find_resampling_waves(image, hidden)
+    known = ~hidden
+    params, _, field, ring = speckle._estimate_around(image[0], hidden, speckle.PATCH, GRAIN)
+    looks = speckle.simulated_looks(params.looks)
+
+    def estimate(true: float, seed: int) -> float:
+        widths = speckle.drawn_widths(params.rho_rows, params.rho_cols, looks, waves, true, GRAIN.response_scale)
+        rng = np.random.default_rng(seed)
+        draw = speckle._resampled_log_intensity(rng, widths, looks, hidden.shape, waves, true, GRAIN.response_scale)
+        grain = speckle.grain_field(np.where(known, draw * 10 / np.log(10), np.nan), ring, params.rho_rows,
+                                    params.rho_cols)  # fmt: skip
+        return speckle.estimate_response_spread(grain, ring, known, params, waves, GRAIN)
+
+    none, some, more = (np.mean([estimate(true, 100 + k) for k in range(2)]) for true in (0.0, 0.1, 0.3))
+    assert none < 0.08 and more > 0.2 and more > some + 0.1
+    assert 0 < speckle.estimate_response_spread(field, ring, known, params, waves, GRAIN) < GRAIN.max_response_spread
+    assert speckle.estimate_response_spread(field, ring, known, params, (), GRAIN) == 0.0

@@ -206,9 +206,9 @@ def test_the_grain_model_is_in_the_hash_of_the_preset_that_adds_speckle() -> Non
     wider = credible.replace(grain=GRAIN.replace(fill_sigma=3.0))
     assert wider.config_hash() != credible.config_hash() and wider.to_dict()["grain"]["fill_sigma"] == 3.0
     assert "grain" not in paper.to_dict()  # a preset without speckle: the grain model shapes nothing
-    assert GRAIN.replace(response_spread=0.1).config_hash() != GRAIN.config_hash()
-    with pytest.raises(ValueError, match="response_spread"):
-        GRAIN.replace(response_spread=1.5)
+    assert GRAIN.replace(max_response_spread=0.2).config_hash() != GRAIN.config_hash()
+    with pytest.raises(ValueError, match="max_response_spread"):
+        GRAIN.replace(max_response_spread=1.5)
 
 
 def test_a_grain_model_given_as_a_parameter_changes_the_fill(rng: np.random.Generator) -> None:

@@ -314,6 +314,106 @@ def _natural_rows(
     return [{**row, "subject": "natural", "window": None} for row in rows]
 
 
+def _check_shapes(original: np.ndarray, hidden: np.ndarray, bands: Sequence[str]) -> None:
+    if original.ndim != 3 or hidden.shape != original.shape[1:]:
+        raise ValueError(f"original {original.shape}, hidden {hidden.shape} do not match")
+    if len(bands) != original.shape[0]:
+        raise ValueError(f"{len(bands)} band names for {original.shape[0]} bands")
+    if not hidden.any():
+        raise AuditError("the mask hides no pixel: nothing to audit")
+    if not windows_in(hidden, MIN_HOLE_SIDE).any():
+        raise AuditError(
+            f"the hidden area ({int(hidden.sum())} px) holds no {MIN_HOLE_SIDE}x{MIN_HOLE_SIDE} px square: too small "
+            "to measure its speckle (ENL), edges (EPI) or local statistics; audit a larger area"
+        )
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The untouched original's side of an audit, computed once for every result judged against it
+    (:meth:`judge`): per band its statistics and the natural range of the detectors, the hole and ring.
+    Grain draws of one window (:mod:`sardip.scene.escalation`) and fill variants at one place share it,
+    and each then costs only its own side. Made by :func:`baseline`."""
+
+    original: np.ndarray
+    hidden: np.ndarray
+    bands: tuple[str, ...]
+    model: Path
+    avoid: np.ndarray | None
+    calibration: Calibration
+    valid: np.ndarray  # (C, H, W): pixels finite in the original and in the results it is made for
+    regions: dict[str, tuple[np.ndarray, np.ndarray]]
+    rows: dict[str, list[dict]]  # per band, the original's rows; under "", the natural range's
+
+    def judge(self, result: np.ndarray) -> pd.DataFrame:
+        """The audit of ``result`` (C, H, W dB) against this baseline, as :func:`audit` gives it. A result
+        with NaN where the original has values changes the hole and ring: it gets a baseline of its own."""
+        result = np.asarray(result, dtype=np.float64)
+        if result.shape != self.original.shape:
+            raise ValueError(f"original {self.original.shape}, result {result.shape} do not match")
+        valid = np.isfinite(self.original) & np.isfinite(result)
+        if not np.array_equal(valid, self.valid):
+            own = baseline(self.original, self.hidden, self.bands, self.model, avoid=self.avoid,
+                           calibration=self.calibration, valid=valid)  # fmt: skip
+            return own.judge(result)
+        rows: list[dict] = []
+        w_enl = enl_window(self.hidden)
+        for band, orig_b, res_b in zip(self.bands, self.original, result, strict=True):
+            hole, ring = self.regions[band]
+            values, _ = _subject_rows(res_b, hole, ring, w_enl, self.model, np.zeros((0, 2), int))
+            values[("epi_hole", None)] = epi(orig_b, res_b, hole)[0]
+            x, y = orig_b[hole], res_b[hole]
+            corr = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else 0.0
+            values[("hole_correlation", None)] = float(corr)
+            rows += _rows(band, "result", values) + self.rows[band]
+        frame = pd.DataFrame(rows + self.rows[""], columns=list(COLUMNS))
+        return frame.astype({"window": "Int64", "value": "float64"})
+
+
+def _rows(band: str, subject: str, values: dict) -> list[dict]:
+    return [{"band": band, "subject": subject, "metric": m, "window": w, "value": v} for (m, w), v in values.items()]
+
+
+def baseline(
+    original: np.ndarray,
+    hidden: np.ndarray,
+    bands: Sequence[str] = ("VV", "VH"),
+    model: str | Path = DEFAULT_MODEL,
+    *,
+    avoid: np.ndarray | None = None,
+    calibration: Calibration = CALIBRATION,
+    valid: np.ndarray | None = None,
+) -> Baseline:
+    """The original's side of :func:`audit` (same arguments, less the result), for results whose pixels
+    are finite wherever ``valid`` (C, H, W) is, by default wherever the original is. Raises
+    :class:`AuditError` as :func:`audit` does."""
+    original = np.asarray(original, dtype=np.float64)
+    hidden = np.asarray(hidden, dtype=bool)
+    _check_shapes(original, hidden, bands)
+    valid = np.isfinite(original) if valid is None else np.asarray(valid, dtype=bool)
+    regions = {}
+    for band, valid_b in zip(bands, valid, strict=True):
+        regions[band] = (hidden & valid_b, ring_mask(hidden, valid_b))
+        hole, ring = regions[band]
+        if ring.sum() < MIN_RING_SHARE * hole.sum():
+            raise AuditError(
+                f"band {band}: the mask hides {hidden.mean():.1%} of the raster, leaving {int(ring.sum())} known "
+                f"pixels for the ring around {int(hole.sum())} hidden ones (at least {MIN_RING_SHARE:.0%} of the "
+                "hole's area is needed to compare them); audit a smaller area or a larger raster"
+            )
+    footprint = np.logical_or.reduce([hole | ring for hole, ring in regions.values()])
+    forbidden = hidden | ~np.isfinite(original).all(axis=0) | (False if avoid is None else np.asarray(avoid, bool))
+    offsets = reference_offsets(footprint, forbidden, calibration)
+    rows: dict[str, list[dict]] = {}
+    references = {}
+    w_enl = enl_window(hidden)
+    for band, orig_b in zip(bands, original, strict=True):
+        values, references[band] = _subject_rows(orig_b, *regions[band], w_enl, Path(model), offsets)
+        rows[band] = _rows(band, "original", values)
+    rows[""] = _natural_rows(bands, references, calibration)
+    return Baseline(original, hidden, tuple(bands), Path(model), avoid, calibration, valid, regions, rows)
+
+
 def audit(
     original: np.ndarray,
     result: np.ndarray,
@@ -333,56 +433,15 @@ def audit(
     range of the detectors in the original (:mod:`sardip.audit.natural`), from reference boxes that
     touch neither a hidden pixel, nor one of ``avoid`` (other edited pixels), nor a missing one.
     Raises :class:`AuditError` when H is too small to judge (no ``MIN_HOLE_SIDE`` px square) or too
-    large for a ring (fewer known pixels left around it than ``MIN_RING_SHARE`` of its area).
+    large for a ring (fewer known pixels left around it than ``MIN_RING_SHARE`` of its area). Several
+    results at one place: :func:`baseline` once, then :meth:`Baseline.judge` for each.
     """
     original = np.asarray(original, dtype=np.float64)
     result = np.asarray(result, dtype=np.float64)
-    hidden = np.asarray(hidden, dtype=bool)
-    if original.ndim != 3 or original.shape != result.shape or hidden.shape != original.shape[1:]:
-        raise ValueError(f"original {original.shape}, result {result.shape}, hidden {hidden.shape} do not match")
-    if len(bands) != original.shape[0]:
-        raise ValueError(f"{len(bands)} band names for {original.shape[0]} bands")
-    if not hidden.any():
-        raise AuditError("the mask hides no pixel: nothing to audit")
-    if not windows_in(hidden, MIN_HOLE_SIDE).any():
-        raise AuditError(
-            f"the hidden area ({int(hidden.sum())} px) holds no {MIN_HOLE_SIDE}x{MIN_HOLE_SIDE} px square: too small "
-            "to measure its speckle (ENL), edges (EPI) or local statistics; audit a larger area"
-        )
-    regions = {}
-    for band, orig_b, res_b in zip(bands, original, result, strict=True):
-        valid = np.isfinite(orig_b) & np.isfinite(res_b)
-        regions[band] = (hidden & valid, ring_mask(hidden, valid))
-        hole, ring = regions[band]
-        if ring.sum() < MIN_RING_SHARE * hole.sum():
-            raise AuditError(
-                f"band {band}: the mask hides {hidden.mean():.1%} of the raster, leaving {int(ring.sum())} known "
-                f"pixels for the ring around {int(hole.sum())} hidden ones (at least {MIN_RING_SHARE:.0%} of the "
-                "hole's area is needed to compare them); audit a smaller area or a larger raster"
-            )
-    footprint = np.logical_or.reduce([hole | ring for hole, ring in regions.values()])
-    forbidden = hidden | ~np.isfinite(original).all(axis=0) | (False if avoid is None else np.asarray(avoid, bool))
-    offsets = reference_offsets(footprint, forbidden, calibration)
-    rows: list[dict] = []
-    references = {}
-    w_enl = enl_window(hidden)
-    for band, orig_b, res_b in zip(bands, original, result, strict=True):
-        hole, ring = regions[band]
-        for subject, db in (("result", res_b), ("original", orig_b)):
-            boxes = offsets if subject == "original" else offsets[:0]
-            values, moved = _subject_rows(db, hole, ring, w_enl, Path(model), boxes)
-            if subject == "result":
-                values[("epi_hole", None)] = epi(orig_b, res_b, hole)[0]
-                x, y = orig_b[hole], res_b[hole]
-                corr = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else 0.0
-                values[("hole_correlation", None)] = float(corr)
-            else:
-                references[band] = moved
-            for (metric, window), value in values.items():
-                rows.append({"band": band, "subject": subject, "metric": metric, "window": window, "value": value})
-    rows += _natural_rows(bands, references, calibration)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return frame.astype({"window": "Int64", "value": "float64"})
+    if original.shape != result.shape:
+        raise ValueError(f"original {original.shape}, result {result.shape} do not match")
+    valid = np.isfinite(original) & np.isfinite(result)
+    return baseline(original, hidden, bands, model, avoid=avoid, calibration=calibration, valid=valid).judge(result)
 
 
 def target_checks(figures: pd.DataFrame) -> pd.DataFrame:

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sardip.audit.detectors import DETECTORS, audit, audit_files, target_checks, verdict
+from sardip.audit.detectors import DETECTORS, baseline, target_checks, verdict
 from sardip.audit.localiser import DEFAULT_MODEL
 from sardip.fill import parse_variant, paste, paste_db
-from sardip.geotiff import published_path, read_raster, write_raster
+from sardip.geotiff import published_path, read_pair, read_raster, write_raster
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.masks import MaskSpec, make_mask
 from sardip.metrics import tile_metrics_files
@@ -69,6 +69,9 @@ def compare_tile(
     ``method`` column says how a metric is computed).
     """
     audits, metrics = [], []
+    raster = read_raster(original)
+    hidden = make_mask(str(mask), raster.grid)
+    against = baseline(raster.db(), hidden, raster.band_names, model)  # the original's side, once for every method
     for name, path in outputs.items():
         method, speckle = parse_variant(name)
         if method.is_dip and not speckle:
@@ -78,7 +81,7 @@ def compare_tile(
         else:
             settings = FitSettings(method=method.name, speckle=speckle, seed=base_seed)
             inpaint_file(original, MaskSpec(str(mask)), OutputPaths(Path(path)), settings, tile_id=tile_id)
-        table = audit_files(original, path, mask, model=model)
+        table = against.judge(read_pair(original, path)[1].db())
         scores = tile_metrics_files(original, path, mask, tile_id, land_cover)
         for frame in (table, scores):
             frame.insert(0, "fill", name)
@@ -162,12 +165,13 @@ def snapshot_curve(
     hidden = make_mask(str(mask), raster.grid)
     image, bands = raster.db(), raster.band_names
     seed = tile_seed(tile_id, base_seed)
+    against = baseline(image, hidden, bands, model)
     rows = []
     for iterations, path in sorted(snapshots.items()):
         network = read_raster(path, units=raster.units).db()
         for fill, speckle in (("dip", False), ("dip+speckle", True)):
             result = paste_db(image, network, hidden, speckle=speckle, seed=seed).db
-            rows.append(verdict(audit(image, result, hidden, bands, model)).assign(fill=fill, iterations=iterations))
+            rows.append(verdict(against.judge(result)).assign(fill=fill, iterations=iterations))
     frame = pd.concat(rows, ignore_index=True)
     front = ["tile_id", "land_cover", "fill", "iterations"]
     frame = frame.assign(tile_id=tile_id, land_cover=land_cover)

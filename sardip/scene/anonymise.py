@@ -40,7 +40,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sardip import __version__, git_commit
-from sardip.audit.detectors import AuditError, audit, verdict
+from sardip.audit.detectors import AuditError, Baseline, baseline, verdict
 from sardip.audit.localiser import DEFAULT_MODEL, load
 from sardip.audit.natural import CALIBRATION
 from sardip.dip.presets import Preset
@@ -453,12 +453,13 @@ def _judged_paste(
     gets other grain draws, up to ``settings.attempts`` (:mod:`sardip.scene.escalation`; with grain only):
     the patch kept is the one the choosing detectors prefer, and the figures say which it was."""
     speckle, seed, settings, model_of_grain = grain
-    context = _audit_context(scene, mask, window, read.db, hidden)  # read once for every draw
+    context = _audit_context(scene, mask, window, read.db, hidden)  # read and audited once for every draw
+    judge = _window_baseline(scene, context, model)
 
     def attempt(k: int) -> tuple[tuple[Patch, dict], pd.DataFrame | None]:
         drawn = seed if k == 0 else tile_seed(f"{window.name}/{k}", settings.seed)
         patch, figure, result_db = _paste(scene, window, read, hidden, fill, (speckle, drawn, model_of_grain))
-        checks = _audit_window(scene, context, result_db, model)
+        checks = _audit_window(context, judge, result_db)
         if isinstance(checks, str):
             return (patch, {**figure, "audit": checks}), None
         return (patch, {**figure, "audit": checks.to_dict("records")}), checks
@@ -479,14 +480,25 @@ class _AuditContext(NamedTuple):
     inner: tuple[slice, slice]
 
 
-def _audit_window(scene: Scene, context: _AuditContext, result_db: np.ndarray, model: Path) -> pd.DataFrame | str:
-    """The verdict of a window's audit (:func:`sardip.audit.verdict`) with the window's dB values after
-    the paste, ``result_db``, in its context, or why it was not audited."""
-    result = context.original.copy()
-    result[(slice(None), *context.inner)] = result_db
+def _window_baseline(scene: Scene, context: _AuditContext, model: Path) -> Baseline | str:
+    """The original's side of a window's audit (:func:`sardip.audit.baseline`), shared by its grain
+    draws, or why the window cannot be audited."""
     hidden = context.own & np.isfinite(context.original).all(axis=0)
     try:
-        return verdict(audit(context.original, result, hidden, scene.band_names, model, avoid=context.every))
+        return baseline(context.original, hidden, scene.band_names, model, avoid=context.every)
+    except AuditError as err:
+        return f"not audited: {err}"
+
+
+def _audit_window(context: _AuditContext, judge: Baseline | str, result_db: np.ndarray) -> pd.DataFrame | str:
+    """The verdict of a window's audit (:func:`sardip.audit.verdict`) with the window's dB values after
+    the paste, ``result_db``, in its context, or why it was not audited."""
+    if isinstance(judge, str):
+        return judge
+    result = context.original.copy()
+    result[(slice(None), *context.inner)] = result_db
+    try:
+        return verdict(judge.judge(result))
     except AuditError as err:
         return f"not audited: {err}"
 
