@@ -22,7 +22,8 @@ in the image, :mod:`sardip.audit.natural`). Three subjects per case:
 
 ``detect`` is the share of cases whose every band passes the detectors and the ENL factor (what an
 analyst could find); ``full`` also needs EPI and hole correlation (the target hidden), which the
-untouched image cannot meet by definition.
+untouched image cannot meet by definition. ``s/baseline`` is the original's side of the audit, computed
+once per case (:func:`sardip.audit.baseline`); ``s/audit`` each subject's side.
 
 Data sets: the OPERA RTC-S1 series (``bench/data/opera_rtc_series``: 8 bursts x 5 dates, 100 px, 30 m,
 hole sides 8-24 px at random places), the pyroSAR scene (``bench/data/pyrosar_scene``: holes at
@@ -46,7 +47,7 @@ import pandas as pd
 from common import ROOT, SCRATCH, write_results
 from scipy import ndimage
 
-from sardip.audit import audit, verdict
+from sardip.audit import Baseline, baseline, verdict
 from sardip.audit.natural import CALIBRATION
 from sardip.demo import DEMO_SCENES, correlated_speckle, scene_layers
 from sardip.fill import paste_db
@@ -156,24 +157,33 @@ def _row(case: Case, subject: str, checks: pd.DataFrame, seconds: float, attempt
             "natural_boxes": int(worst["natural_boxes"]), "seconds": seconds, "attempts": attempts}  # fmt: skip
 
 
-def _timed_verdict(case: Case, result: np.ndarray) -> tuple[pd.DataFrame, float]:
+def _timed_verdict(against: Baseline, result: np.ndarray) -> tuple[pd.DataFrame, float]:
+    """The verdict of ``result`` against the case's baseline, and the seconds its side of the audit took."""
     t0 = time.perf_counter()
-    checks = verdict(audit(case.image, result, case.hidden, case.bands))
+    checks = verdict(against.judge(result))
     return checks, time.perf_counter() - t0
+
+
+def case_baseline(case: Case) -> tuple[Baseline, float]:
+    """The original's side of every audit at the case's place (:func:`sardip.audit.baseline`), and its seconds."""
+    t0 = time.perf_counter()
+    against = baseline(case.image, case.hidden, case.bands)
+    return against, time.perf_counter() - t0
 
 
 def judge(case: Case, seed: int) -> list[dict]:
     """One row per subject: the references (untouched, truth), the fill's first grain draw and the fill
     after the escalation ``sardip inpaint`` runs on a failing window (:mod:`sardip.scene.escalation`)."""
-    rows = [_row(case, "untouched", *_timed_verdict(case, case.image))]
+    against, base_seconds = case_baseline(case)
+    rows = [_row(case, "untouched", *_timed_verdict(against, case.image))]
     if case.truth is not None:
-        rows.append(_row(case, "truth", *_timed_verdict(case, np.where(case.hidden, case.truth, case.image))))
+        rows.append(_row(case, "truth", *_timed_verdict(against, np.where(case.hidden, case.truth, case.image))))
     filled = fill_batch(FILL, [case.image], [case.hidden], [np.isfinite(case.image)], [seed]).fills_db[0]
     spent = []
 
     def attempt(k: int) -> tuple[None, pd.DataFrame]:
         result = paste_db(case.image, filled, case.hidden, speckle=True, seed=seed + 100_003 * k).db
-        checks, seconds = _timed_verdict(case, result)
+        checks, seconds = _timed_verdict(against, result)
         spent.append(seconds)
         if k == 0:
             rows.append(_row(case, "gdal+speckle", checks, seconds))
@@ -181,7 +191,7 @@ def judge(case: Case, seed: int) -> list[dict]:
 
     _, checks, _, made = escalate(attempt, ATTEMPTS)
     rows.append(_row(case, "escalated", checks, sum(spent), made))
-    return rows
+    return [{**row, "baseline_seconds": base_seconds} for row in rows]
 
 
 def _rates(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -195,6 +205,7 @@ def _rates(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out["fill's worst detector"] = fills.groupby(keys)["detector"].agg(lambda d: d.value_counts().index[0])
     out["attempts"] = rows[rows["subject"] == "escalated"].groupby(keys)["attempts"].mean()
     out["s/audit"] = rows[rows["subject"] != "escalated"].groupby(keys)["seconds"].mean()
+    out["s/baseline"] = rows[rows["subject"] == "untouched"].groupby(keys)["baseline_seconds"].mean()
     return out
 
 
@@ -203,12 +214,13 @@ def _cell(column: str, value: object) -> str:
         return "n/a"
     if column.endswith((" detect", " full")):
         return f"{value:.0%}"
-    return f"{value:.2f}" if column in ("s/audit", "attempts") else str(value)
+    return f"{value:.2f}" if column in ("s/audit", "s/baseline", "attempts") else str(value)
 
 
 def _markdown(table: pd.DataFrame, title: str) -> list[str]:
     columns = ["cases", "untouched detect", "truth detect", "gdal+speckle detect", "gdal+speckle full",
-               "escalated detect", "escalated full", "fill's worst detector", "attempts", "s/audit"]  # fmt: skip
+               "escalated detect", "escalated full", "fill's worst detector", "attempts", "s/baseline",
+               "s/audit"]  # fmt: skip
     lines = [f"## {title}", "", "| " + " | ".join(["", *columns]) + " |", "|---" * (len(columns) + 1) + "|"]
     for key, row in table.iterrows():
         name = " / ".join(key) if isinstance(key, tuple) else key
