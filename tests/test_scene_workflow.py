@@ -73,10 +73,12 @@ def test_sheet_rows_take_the_schema_defaults(tmp_path):
     sheet.write_text("name\tscene\tmask\tland_cover\tgrow\n# a comment\nvv-vh\tvv.tif; vh.tif\tm.gpkg\t\t3\n")
     row = read_sheet(sheet, schema).loc["vv-vh"].to_dict()
     assert scene_files(row) == ["vv.tif", "vh.tif"]
-    options = {"iterations": None, "seed": 1, "margin": 16, "max_side": 100, "batch": 2, "device": "cpu", "cog": True}
+    options = {"iterations": None, "seed": 1, "margin": 16, "max_side": 100, "attempts": 2, "batch": 2,
+               "device": "cpu", "cog": True}  # fmt: skip
     settings = row_settings(row, options)
     assert (settings.preset, settings.land_cover, settings.units, settings.grow) == ("credible", None, "auto", 3)
     assert (settings.margin, settings.max_side, settings.seed, settings.overwrite) == (16, 100, 1, True)
+    assert settings.attempts == 2
     sheet.write_text("name\tscene\tmask\nx\ta.tif\tm.gpkg\nx\tb.tif\tm.gpkg\n")
     with pytest.raises(SheetError, match=r"names \['x'\]"):
         read_sheet(sheet, schema)

@@ -78,7 +78,8 @@ def row_settings(
     return SceneSettings(
         preset=str(row["preset"]), land_cover=str(row["land_cover"]) or None, units=str(row["units"]),
         grow=int(row["grow"]), iterations=options["iterations"], seed=int(options["seed"]),
-        margin=int(options["margin"]), max_side=int(options["max_side"]), batch=int(options["batch"]),
+        margin=int(options["margin"]), max_side=int(options["max_side"]), attempts=int(options["attempts"]),
+        batch=int(options["batch"]),
         device=str(options["device"]),
         cog=bool(options["cog"]), overwrite=True, detector_model=detector_model,
         accept_detectable=row.get("accept_detectable", "no") == "yes",
