@@ -45,6 +45,7 @@ from sardip.audit.stage import class_means
 from sardip.dip.engine import fit
 from sardip.dip.presets import get_preset
 from sardip.fill import classic_fill, parse_variant, paste_db
+from sardip.grain import CLASSIC_GRAIN
 from sardip.metrics import tile_metrics
 from sardip.seeds import tile_seed
 
@@ -109,7 +110,8 @@ def _result(kind: str, it: int | None, index: int, image: np.ndarray, hidden: np
         network = data["outputs"][index][list(data["snapshots"]).index(it)]
         return paste_db(image, network, hidden, speckle=kind == "credible", seed=seed).db
     method, speckle = parse_variant(kind)
-    return paste_db(image, classic_fill(method.name, image, hidden), hidden, speckle=speckle, seed=seed).db
+    fill = classic_fill(method.name, image, hidden)
+    return paste_db(image, fill, hidden, speckle=speckle, seed=seed, grain=CLASSIC_GRAIN).db
 
 
 def score(set_name: str, draws: int) -> pd.DataFrame:

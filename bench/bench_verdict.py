@@ -182,7 +182,9 @@ def judge(case: Case, seed: int) -> list[dict]:
     spent = []
 
     def attempt(k: int) -> tuple[None, pd.DataFrame]:
-        result = paste_db(case.image, filled, case.hidden, speckle=True, seed=seed + 100_003 * k).db
+        result = paste_db(
+            case.image, filled, case.hidden, speckle=True, seed=seed + 100_003 * k, grain=FILL.grain_model()
+        ).db
         checks, seconds = _timed_verdict(against, result)
         spent.append(seconds)
         if k == 0:

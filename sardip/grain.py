@@ -66,5 +66,10 @@ class GrainModel:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-#: The grain model of the presets that add speckle, and of classic fills with ``--speckle``.
+#: The grain model of the presets that add speckle: a DIP fit carries some of the scene's fine structure,
+#: which a low-pass wider than 2 px erases (docs/notes.md).
 GRAIN = GrainModel()
+#: The grain model of classic fills with ``--speckle``: their background is smooth already, and a wider
+#: low-pass of it was chosen by leave-one-burst-out cross-validation on the OPERA series
+#: (bench/bench_grain_cv.py, bench/results/grain_cv.md); the other values are the presets'.
+CLASSIC_GRAIN = GRAIN.replace(fill_sigma=4.0)

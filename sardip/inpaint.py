@@ -44,7 +44,6 @@ from sardip.fill.batch import fill_batch
 from sardip.fill.spec import FillSpec
 from sardip.geotiff import Raster, from_db, published_path, read_raster, write_mask, write_raster
 from sardip.gpu import claim_device
-from sardip.grain import GRAIN
 from sardip.io import atomic_path, write_table
 from sardip.masks import MaskSpec, hidden_fraction
 from sardip.seeds import tile_seed
@@ -355,8 +354,7 @@ def _write_tile(tile: _Tile, fitted: FitResult | None, b: int, settings: FitSett
             "land_cover": str(preset.land_cover),
             "iterations": str(iterations),
         }
-    grain = preset.grain if preset is not None else GRAIN
-    anonymised, pasted = paste(raster, fill_db, hidden, speckle=speckle, seed=tile.seed, grain=grain)
+    anonymised, pasted = paste(raster, fill_db, hidden, speckle=speckle, seed=tile.seed, grain=settings.grain_model())
     speckle_tag = pasted.speckle_tag(raster.band_names)
     tags |= {"speckle": "on" if speckle_tag else "off", "speckle_params": speckle_tag}
     with ExitStack() as stack:

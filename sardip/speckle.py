@@ -398,10 +398,10 @@ def estimate_response_spread(
     ``known`` pixels) does there (:func:`local_sharpness_spread`, windows of ``grain.response_scale``
     px): a simulated method of moments. For :data:`SPREAD_STEPS` spreads from 0 to
     ``grain.max_response_spread``, :data:`SPREAD_DRAWS` fixed-seed draws with the band's correlation
-    (:func:`drawn_widths` of a fixed width, for speed) and the image's waves are measured as the real grain is (the same grain
-    field, known pixels and ring), and the real value is interpolated between them. Texture that
-    varies the grain's fineness raises the estimate too. Only a resampled image (``waves``) has a
-    spread; elsewhere the width is fixed, 0."""
+    (widths :func:`drawn_widths` calibrated once, without spread, for speed) and the image's waves are
+    measured as the real grain is (the same grain field, known pixels and ring), and the real value is
+    interpolated between them. Texture that varies the grain's fineness raises the estimate too. Only a
+    resampled image (``waves``) has a spread; elsewhere the width is fixed, 0."""
     on_ring = ring & np.isfinite(field)
     if not waves or grain.max_response_spread == 0 or on_ring.sum() < 2:
         return 0.0

@@ -17,7 +17,7 @@ from sardip.figures import fig_audit_curve, fig_audit_methods
 from sardip.fill import METHODS, FillError, classic_fill, parse_variant, paste, paste_db
 from sardip.fill.spec import FillSpec
 from sardip.geotiff import from_db, read_raster
-from sardip.grain import GRAIN
+from sardip.grain import CLASSIC_GRAIN, GRAIN
 from sardip.inpaint import FitSettings, InpaintError, OutputPaths, inpaint_file
 from sardip.masks import release_box, ring_mask
 from sardip.scene.settings import SceneSettings
@@ -92,7 +92,8 @@ def test_classic_fill_with_speckle_through_inpaint_file(tmp_path: Path) -> None:
     assert tags["method"] == "gdal" and tags["speckle"] == "on"
     params = json.loads(tags["speckle_params"])
     assert set(params) == {"VV", "VH", "grain_model"} and 2 < params["VV"]["looks"] < 12
-    assert params["grain_model"] == GRAIN.config_hash()  # two grain algorithms never share one provenance
+    assert params["grain_model"] == CLASSIC_GRAIN.config_hash() != GRAIN.config_hash()  # one provenance each
+    assert params["VV"]["response_spread"] > 0  # the real tile was resampled: the spread is measured
     assert summary.iterations == 0 and summary.speckle == tags["speckle_params"]
 
     def roughness(a: np.ndarray) -> float:
@@ -202,3 +203,6 @@ def test_tiles_and_scene_windows_share_one_fill_spec_and_its_speckle_rule() -> N
         with pytest.raises(FillError, match="at least 1 iteration"):
             settings(iterations=0)
         assert settings(method="gdal+speckle").adds_speckle() and settings(method="gdal", iterations=0)
+    # one grain model per kind of fill: the classic fills' smooth background takes a wider low-pass
+    assert FillSpec("gdal+speckle").grain_model() == CLASSIC_GRAIN and FillSpec().grain_model() == GRAIN
+    assert FillSpec().grain_model() == get_preset("credible").grain

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sardip.fill import FillError, FillMethod, parse_variant
+from sardip.grain import CLASSIC_GRAIN, GrainModel
 
 if TYPE_CHECKING:
     from sardip.dip.presets import Preset
@@ -61,6 +62,12 @@ class FillSpec:
         if preset is None:
             return 0
         return preset.iterations if self.iterations is None else self.iterations
+
+    def grain_model(self) -> GrainModel:
+        """The grain model of the hole's speckle-consistent filling: the DIP preset's, else the classic
+        fills' (:data:`sardip.grain.CLASSIC_GRAIN`)."""
+        preset = self.dip_preset()
+        return preset.grain if preset is not None else CLASSIC_GRAIN
 
     def adds_speckle(self) -> bool:
         """Whether the hole gets speckle-consistent filling (the class docstring's rule)."""

@@ -48,7 +48,7 @@ from sardip.fill import paste_db
 from sardip.fill.batch import fill_batch
 from sardip.geotiff import from_db, to_stored
 from sardip.gpu import claim_device
-from sardip.grain import GRAIN, GrainModel
+from sardip.grain import GrainModel
 from sardip.io import sha256_file
 from sardip.masks import mask_sources
 from sardip.scene.escalation import CHOOSING, HELD_OUT, escalate
@@ -206,17 +206,12 @@ def scene_provenance(
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
         "detector_model": {"path": str(model), "sha256": sha256_file(model)},
-        "grain_model": {**grain_model(plan).to_dict(), "hash": grain_model(plan).config_hash()}
+        "grain_model": {**settings.grain_model().to_dict(), "hash": settings.grain_model().config_hash()}
         if settings.adds_speckle() else None,
         "audit": {"calibration": CALIBRATION.as_dict(), "attempts": settings.attempts,
                   "chosen_by": list(CHOOSING), "judged_by": [*CHOOSING, *HELD_OUT]},
         "windows": figures,
     }  # fmt: skip
-
-
-def grain_model(plan: ScenePlan) -> GrainModel:
-    """The grain model a scene's fills get: the preset's, else the default of classic fills."""
-    return plan.preset.grain if plan.preset else GRAIN
 
 
 def detector_model(settings: SceneSettings) -> Path:
@@ -260,7 +255,7 @@ def fill_windows(
     """Fill the windows of ``batches`` (each through :func:`sardip.fill.batch.fill_batch`: one engine
     call, or a classic fill); return the patches to write, the per-window figures and the device used."""
     preset, iterations, speckle = plan.preset, plan.iterations, settings.adds_speckle()
-    grain = grain_model(plan)
+    grain = settings.grain_model()
     patches, figures = [], []
     model = detector_model(settings)
     load(model.resolve())  # a bad weights file fails before any fit, naming it
