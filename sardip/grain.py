@@ -71,5 +71,5 @@ class GrainModel:
 GRAIN = GrainModel()
 #: The grain model of classic fills with ``--speckle``: their background is smooth already, and a wider
 #: low-pass of it was chosen by leave-one-burst-out cross-validation on the OPERA series
-#: (bench/bench_grain_cv.py, bench/results/grain_cv.md); the other values are the presets'.
+#: (bench/bench_grain_cv.py, bench/results/grain_cv_gdal.md); the other values are the presets'.
 CLASSIC_GRAIN = GRAIN.replace(fill_sigma=4.0)
