@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 #: Bumped with every CHANGELOG.md entry.
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 @cache
