@@ -67,7 +67,8 @@ class GrainModel:
 
 
 #: The grain model of the presets that add speckle: a DIP fit carries some of the scene's fine structure,
-#: which a low-pass wider than 2 px erases (docs/notes.md).
+#: which a low-pass wider than 2 px erases (docs/notes.md); leave-one-burst-out cross-validation of the
+#: ``credible`` DIP on the OPERA series keeps every value (bench/results/grain_cv_dip.md).
 GRAIN = GrainModel()
 #: The grain model of classic fills with ``--speckle``: their background is smooth already, and a wider
 #: low-pass of it was chosen by leave-one-burst-out cross-validation on the OPERA series
