@@ -53,8 +53,9 @@ local spread on its side.
 Where the image was resampled onto its grid, two more properties of its grain are drawn
 (:func:`draw_gaussian`). The drawn grain is resampled the same way (:mod:`sardip.resampling`): the real
 SEN12MS tile's fine structure swells and fades with a period of 21.6 px along rows, a moire of its
-interpolation, which the hole continues. And the impulse response's width varies in space
-(``response_spread``): a stationary draw left the hole's windows more alike than the ring's. Both
+interpolation, which the hole continues. And the impulse response's width varies in space,
+by as much as the ring's grain shows (:func:`estimate_response_spread`): a stationary draw left the
+hole's windows more alike than the ring's. Both
 change the correlation a stationary response gives, so the widths are calibrated on a draw
 (:func:`drawn_widths`). Images without resampling are filled as before (what the resampled grain
 changed on the real tile: docs/notes.md).

@@ -2,7 +2,8 @@
 judge's held-out detectors.
 
 A fill with speckle-consistent grain draws its grain from a seed; another draw is another candidate,
-as credible a priori and nearly free beside the fit (one paste and one audit). :func:`escalate` tries
+as credible a priori and nearly free beside the fit (one paste and the result's side of one audit, the
+original's being shared: :func:`sardip.audit.baseline`). :func:`escalate` tries
 up to ``attempts`` draws, stops at the first that passes every target on the **choosing** detectors
 (:data:`CHOOSING`: every detector but :data:`HELD_OUT`) and otherwise keeps the candidate with the
 fewest other targets missed and the smallest excess of a choosing detector. The gate then judges the
