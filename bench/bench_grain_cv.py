@@ -108,8 +108,8 @@ def dip_fits(cases: list[Case], seed: int, fill: FillSpec, batch: int) -> list[n
 
 
 def _one_thread() -> None:
-    """A worker's numerical libraries on one thread each: two workers on two cores with torch and BLAS
-    threads of their own ran four times slower than one worker."""
+    """A worker's numerical libraries on one thread each: workers with torch and BLAS threads of their own
+    oversubscribe the cores, and each ran slower than a single worker."""
     import torch
 
     torch.set_num_threads(1)
