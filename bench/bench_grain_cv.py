@@ -29,10 +29,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
-from bench_verdict import Case, case_baseline, opera_cases
+from bench_verdict import Case, case_baseline, opera_cases, row, timed_verdict
 from common import SCRATCH, write_results
 
-from sardip.audit import verdict
 from sardip.fill import paste_db
 from sardip.fill.batch import fill_batch
 from sardip.fill.spec import FillSpec
@@ -72,11 +71,8 @@ def judge(case: Case, seed: int, fill: FillSpec, filled: np.ndarray | None) -> l
     rows = []
     for name, grain in candidates(fill).items():
         result = paste_db(case.image, filled, case.hidden, speckle=True, seed=seed, grain=grain).db
-        checks = verdict(against.judge(result))
-        worst = checks.loc[checks["auc_excess"].idxmax()]
-        rows.append({"burst": case.group, "case": case.name, "candidate": name,
-                     "full": bool(checks["ok"].all()), "detect": bool((checks["ok_auc"] & checks["ok_enl"]).all()),
-                     "detector": worst["detector"]})  # fmt: skip
+        checks, seconds = timed_verdict(against, result)
+        rows.append({**row(case, name, checks, seconds), "burst": case.group, "candidate": name})
     return rows
 
 

@@ -146,7 +146,7 @@ def demo_cases(rng: np.random.Generator, holes: int) -> Iterator[Case]:
             yield Case("demo", group, f"{scene.season}_{scene.scene}_{k}", image, hidden, fresh)
 
 
-def _row(case: Case, subject: str, checks: pd.DataFrame, seconds: float, attempts: int = 1) -> dict:
+def row(case: Case, subject: str, checks: pd.DataFrame, seconds: float, attempts: int = 1) -> dict:
     """Whether every band passes the detectors and ENL (``detect``) and every target (``full``), the worst
     band's detector and excess over its limit, the reference boxes, the seconds and attempts spent."""
     worst = checks.loc[checks["auc_excess"].idxmax()]
@@ -157,7 +157,7 @@ def _row(case: Case, subject: str, checks: pd.DataFrame, seconds: float, attempt
             "natural_boxes": int(worst["natural_boxes"]), "seconds": seconds, "attempts": attempts}  # fmt: skip
 
 
-def _timed_verdict(against: Baseline, result: np.ndarray) -> tuple[pd.DataFrame, float]:
+def timed_verdict(against: Baseline, result: np.ndarray) -> tuple[pd.DataFrame, float]:
     """The verdict of ``result`` against the case's baseline, and the seconds its side of the audit took."""
     t0 = time.perf_counter()
     checks = verdict(against.judge(result))
@@ -175,9 +175,9 @@ def judge(case: Case, seed: int) -> list[dict]:
     """One row per subject: the references (untouched, truth), the fill's first grain draw and the fill
     after the escalation ``sardip inpaint`` runs on a failing window (:mod:`sardip.scene.escalation`)."""
     against, base_seconds = case_baseline(case)
-    rows = [_row(case, "untouched", *_timed_verdict(against, case.image))]
+    rows = [row(case, "untouched", *timed_verdict(against, case.image))]
     if case.truth is not None:
-        rows.append(_row(case, "truth", *_timed_verdict(against, np.where(case.hidden, case.truth, case.image))))
+        rows.append(row(case, "truth", *timed_verdict(against, np.where(case.hidden, case.truth, case.image))))
     filled = fill_batch(FILL, [case.image], [case.hidden], [np.isfinite(case.image)], [seed]).fills_db[0]
     spent = []
 
@@ -185,14 +185,14 @@ def judge(case: Case, seed: int) -> list[dict]:
         result = paste_db(
             case.image, filled, case.hidden, speckle=True, seed=seed + 100_003 * k, grain=FILL.grain_model()
         ).db
-        checks, seconds = _timed_verdict(against, result)
+        checks, seconds = timed_verdict(against, result)
         spent.append(seconds)
         if k == 0:
-            rows.append(_row(case, "gdal+speckle", checks, seconds))
+            rows.append(row(case, "gdal+speckle", checks, seconds))
         return None, checks
 
     _, checks, _, made = escalate(attempt, ATTEMPTS)
-    rows.append(_row(case, "escalated", checks, sum(spent), made))
+    rows.append(row(case, "escalated", checks, sum(spent), made))
     return [{**row, "baseline_seconds": base_seconds} for row in rows]
 
 

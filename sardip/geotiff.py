@@ -515,10 +515,16 @@ def read_pair(original_path: str | Path, result_path: str | Path) -> tuple[Raste
 
     Raises :class:`RasterError` naming both files when they do not.
     """
-    original, result = read_raster(original_path), read_raster(result_path)
+    original = read_raster(original_path)
+    return original, read_result(original, original_path, result_path)
+
+
+def read_result(original: Raster, original_path: str | Path, result_path: str | Path) -> Raster:
+    """The result of :func:`read_pair` for an original already read, checked against it the same way."""
+    result = read_raster(result_path)
     why = original.grid.difference(result.grid)
     if why is not None:
         raise RasterError(f"{original_path} and {result_path} are not on the same grid: {why}")
     if original.count != result.count:
         raise RasterError(f"{original_path} has {original.count} bands but {result_path} has {result.count}")
-    return original, result
+    return result

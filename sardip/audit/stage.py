@@ -25,7 +25,7 @@ import pandas as pd
 from sardip.audit.detectors import DETECTORS, baseline, target_checks, verdict
 from sardip.audit.localiser import DEFAULT_MODEL
 from sardip.fill import parse_variant, paste, paste_db
-from sardip.geotiff import published_path, read_pair, read_raster, write_raster
+from sardip.geotiff import published_path, read_raster, read_result, write_raster
 from sardip.inpaint import FitSettings, OutputPaths, inpaint_file
 from sardip.masks import MaskSpec, make_mask
 from sardip.metrics import tile_metrics_files
@@ -81,7 +81,7 @@ def compare_tile(
         else:
             settings = FitSettings(method=method.name, speckle=speckle, seed=base_seed)
             inpaint_file(original, MaskSpec(str(mask)), OutputPaths(Path(path)), settings, tile_id=tile_id)
-        table = against.judge(read_pair(original, path)[1].db())
+        table = against.judge(read_result(raster, original, path).db())
         scores = tile_metrics_files(original, path, mask, tile_id, land_cover)
         for frame in (table, scores):
             frame.insert(0, "fill", name)

@@ -195,7 +195,7 @@ def scene_provenance(
     """What the sidecar records: sardip's version and commit (when run from a checkout), inputs, units,
     mask source and its checksum, method, preset and its parameters, iterations, seed, margin, device,
     the learned detector's weights, and every window's figures."""
-    preset, model = plan.preset, detector_model(settings)
+    preset, model, grain = plan.preset, detector_model(settings), settings.grain_model()
     return {
         "sardip_version": __version__, "sardip_commit": git_commit(), "inputs": [str(p) for p in scene.paths],
         "units": scene.units,
@@ -206,8 +206,7 @@ def scene_provenance(
         "config_hash": preset.config_hash() if preset else None,
         "iterations": plan.iterations, "seed": settings.seed, "margin": settings.margin, "device": device,
         "detector_model": {"path": str(model), "sha256": sha256_file(model)},
-        "grain_model": {**settings.grain_model().to_dict(), "hash": settings.grain_model().config_hash()}
-        if settings.adds_speckle() else None,
+        "grain_model": {**grain.to_dict(), "hash": grain.config_hash()} if settings.adds_speckle() else None,
         "audit": {"calibration": CALIBRATION.as_dict(), "attempts": settings.attempts,
                   "chosen_by": list(CHOOSING), "judged_by": [*CHOOSING, *HELD_OUT]},
         "windows": figures,
